@@ -1,0 +1,113 @@
+//! Sign-up: an account, its first session and its confirmation mail, all or nothing.
+
+use uuid::Uuid;
+
+use crate::auth::sessions::{self, ClientInfo, Issued};
+use crate::auth::throttle::{self, Rule};
+use crate::domain::{Email, Invalid, Password, PasswordPolicy, Username};
+use crate::error::{Error, Result};
+use crate::state::AppState;
+use crate::store::{NewUser, User};
+
+#[derive(Debug, Default)]
+pub struct SignupInput {
+    pub email: String,
+    pub username: String,
+    pub password: String,
+    pub accept_terms: bool,
+    pub name: Option<String>,
+}
+
+pub struct SignedUp {
+    pub user: User,
+    pub session: Issued,
+}
+
+pub const NAME_MAX_CHARS: usize = 100;
+
+pub async fn signup(
+    state: &AppState,
+    input: &SignupInput,
+    kind: &str,
+    client: &ClientInfo,
+) -> Result<SignedUp> {
+    let (email, username, password, name) = parse(input)?;
+
+    let t = &state.settings.throttle;
+    let rule = Rule {
+        burst: t.signup_burst,
+        interval_secs: t.signup_interval_secs,
+    };
+    let ip_key = format!("signup-ip:{}", client.ip);
+    throttle::check(&state.store, &ip_key, rule).await?;
+    throttle::hit(&state.store, &ip_key, rule).await?;
+
+    let password_hash = state.hasher.hash(password.expose()).await?;
+    let now = crate::clock::now();
+    let user = User {
+        id: Uuid::now_v7(),
+        email: email.as_str().to_owned(),
+        email_verified_at: None,
+        username: username.as_str().to_owned(),
+        password_hash: Some(password_hash),
+        name,
+        role: String::new(),
+        created_at: now,
+    };
+
+    let mut tx = state.store.begin().await?;
+    tx.insert_user(&NewUser {
+        id: user.id,
+        email: &user.email,
+        email_norm: &email.normalized(),
+        username: &user.username,
+        username_norm: &username.normalized(),
+        password_hash: user.password_hash.as_deref().unwrap_or_default(),
+        name: &user.name,
+        now,
+    })
+    .await?;
+    super::queue_verification(&mut tx, state, &user).await?;
+    let session = sessions::issue(&mut tx, user.id, kind, false, client).await?;
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    tracing::info!(user = %user.id, "account created");
+    Ok(SignedUp { user, session })
+}
+
+/// Checks every field and reports every problem at once, as a form would show them.
+fn parse(input: &SignupInput) -> Result<(Email, Username, Password, String)> {
+    let mut errors = Vec::new();
+    let email = Email::parse(&input.email).map_err(|e| errors.push(e)).ok();
+    let username = Username::parse(&input.username)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let password = Password::parse(
+        &input.password,
+        &PasswordPolicy {
+            username: Some(input.username.trim()),
+            email: Some(input.email.trim()),
+        },
+    )
+    .map_err(|e| errors.push(e))
+    .ok();
+    let name = input.name.as_deref().unwrap_or("").trim().to_owned();
+    if name.chars().count() > NAME_MAX_CHARS {
+        errors.push(Invalid::new(
+            "name",
+            "name_too_long",
+            "Names are at most 100 characters.",
+        ));
+    }
+    if !input.accept_terms {
+        errors.push(Invalid::new(
+            "accept_terms",
+            "terms_not_accepted",
+            "Accept the terms of service to create an account.",
+        ));
+    }
+    match (email, username, password) {
+        (Some(e), Some(u), Some(p)) if errors.is_empty() => Ok((e, u, p, name)),
+        _ => Err(Error::Invalid(errors)),
+    }
+}

@@ -1,0 +1,64 @@
+//! Password sign-in. Every failure looks the same (401 `invalid_credentials`, same work done),
+//! and failures are throttled per account and per IP address.
+
+use crate::auth::sessions::{self, ClientInfo, Issued};
+use crate::auth::throttle::{self, Rule};
+use crate::error::{Error, Result};
+use crate::state::AppState;
+use crate::store::User;
+
+pub struct SignedIn {
+    pub user: User,
+    pub session: Issued,
+}
+
+pub async fn login(
+    state: &AppState,
+    login: &str,
+    password: &str,
+    remember: bool,
+    kind: &str,
+    client: &ClientInfo,
+) -> Result<SignedIn> {
+    let t = &state.settings.throttle;
+    let ip_rule = Rule {
+        burst: t.ip_burst,
+        interval_secs: t.ip_interval_secs,
+    };
+    let account_rule = Rule {
+        burst: t.account_burst,
+        interval_secs: t.account_interval_secs,
+    };
+    let ip_key = format!("login-ip:{}", client.ip);
+    throttle::check(&state.store, &ip_key, ip_rule).await?;
+
+    let login_norm = login.trim().to_lowercase();
+    let user = if login_norm.is_empty() || login_norm.len() > 254 {
+        None
+    } else {
+        state.store.user_by_login(&login_norm).await?
+    };
+    // Unknown logins are throttled under their own name, exactly like real accounts, so the
+    // 429 gives nothing away either.
+    let account_key = match &user {
+        Some(u) => format!("login-account:{}", u.id),
+        None => format!("login-name:{login_norm}"),
+    };
+    throttle::check(&state.store, &account_key, account_rule).await?;
+
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = state.hasher.verify(password, hash).await?;
+    let Some(user) = user.filter(|_| ok) else {
+        throttle::hit(&state.store, &ip_key, ip_rule).await?;
+        throttle::hit(&state.store, &account_key, account_rule).await?;
+        tracing::info!(ip = %client.ip, "sign-in failed");
+        return Err(Error::InvalidCredentials);
+    };
+    throttle::clear(&state.store, &account_key).await?;
+
+    let mut tx = state.store.begin().await?;
+    let session = sessions::issue(&mut tx, user.id, kind, remember, client).await?;
+    tx.commit().await?;
+    tracing::info!(user = %user.id, session = %session.session_id, remember, "signed in");
+    Ok(SignedIn { user, session })
+}

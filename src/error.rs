@@ -1,0 +1,49 @@
+//! The use-case layer's error: what went wrong in terms a person or client can act on.
+//! `http::problem` and `web` each map it once to their own answer.
+
+use crate::domain::Invalid;
+use crate::store::{StoreError, Unique};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid input")]
+    Invalid(Vec<Invalid>),
+    #[error("email address already registered")]
+    EmailTaken,
+    #[error("username already taken")]
+    UsernameTaken,
+    #[error("wrong username, email or password")]
+    InvalidCredentials,
+    #[error("too many attempts")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("the server is busy")]
+    Overloaded { retry_after_secs: u64 },
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("link invalid, used or expired")]
+    InvalidToken,
+    #[error("email already verified")]
+    AlreadyVerified,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    pub fn invalid(one: Invalid) -> Self {
+        Self::Invalid(vec![one])
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Duplicate(Unique::Email) => Self::EmailTaken,
+            StoreError::Duplicate(Unique::Username) => Self::UsernameTaken,
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

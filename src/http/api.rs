@@ -1,0 +1,294 @@
+//! The JSON API under `/api/v1`: thin handlers that parse, call a use-case, and shape the answer.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, patch, post};
+use axum_extra::extract::CookieJar;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::cookies;
+use super::extract::{Auth, Client, Json, Path, Query};
+use super::problem::{ApiError, Problem};
+use crate::accounts::{profile, signup, verify};
+use crate::auth::{login, sessions};
+use crate::clock;
+use crate::state::AppState;
+use crate::store::User;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/signup", post(signup_handler))
+        .route("/login", post(login_handler))
+        .route("/logout", post(logout))
+        .route("/me", get(me))
+        .route("/me/profile", patch(update_profile))
+        .route("/me/sessions", get(list_sessions).delete(revoke_sessions))
+        .route("/me/sessions/{id}", delete(revoke_session))
+        .route("/email-verifications", post(confirm_email))
+        .route("/email-verifications/resend", post(resend_verification))
+}
+
+/// The account as its owner sees it.
+#[derive(Serialize, ToSchema)]
+pub struct MeView {
+    pub id: Uuid,
+    pub email: String,
+    pub email_verified: bool,
+    pub username: String,
+    pub name: String,
+    pub role: String,
+    pub mfa_enabled: bool,
+    pub created_at: String,
+}
+
+impl From<&User> for MeView {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id,
+            email: u.email.clone(),
+            email_verified: u.email_verified_at.is_some(),
+            username: u.username.clone(),
+            name: u.name.clone(),
+            role: u.role.clone(),
+            mfa_enabled: false,
+            created_at: clock::rfc3339(u.created_at),
+        }
+    }
+}
+
+/// Browsers announce themselves with `Sec-Fetch-*`; anything else is an API client.
+fn session_kind(headers: &HeaderMap) -> &'static str {
+    if headers.contains_key("sec-fetch-site") {
+        "web"
+    } else {
+        "api"
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SignupRequest {
+    pub email: String,
+    pub username: String,
+    pub password: String,
+    pub accept_terms: bool,
+    pub name: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignedInResponse {
+    /// `signed_in`
+    pub status: &'static str,
+    /// Session token (`lks_…`): send as `Authorization: Bearer`. Also set as a cookie.
+    pub token: String,
+    pub user: MeView,
+    pub expires_at: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/signup", tag = "accounts", request_body = SignupRequest,
+    responses((status = 201, body = SignedInResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn signup_handler(
+    State(state): State<AppState>,
+    Client(client): Client,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Json(req): Json<SignupRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let input = signup::SignupInput {
+        email: req.email,
+        username: req.username,
+        password: req.password,
+        accept_terms: req.accept_terms,
+        name: req.name,
+    };
+    let done = signup::signup(&state, &input, session_kind(&headers), &client).await?;
+    let jar = jar.add(cookies::session(&state.settings, &done.session));
+    Ok((
+        StatusCode::CREATED,
+        jar,
+        Json(signed_in(&done.user, done.session)),
+    ))
+}
+
+fn signed_in(user: &User, session: sessions::Issued) -> SignedInResponse {
+    SignedInResponse {
+        status: "signed_in",
+        expires_at: clock::rfc3339(session.expires_at),
+        token: session.token.into_string(),
+        user: MeView::from(user),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    /// Username or email address, in any case.
+    pub login: String,
+    pub password: String,
+    #[serde(default)]
+    pub remember_me: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = SignedInResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
+async fn login_handler(
+    State(state): State<AppState>,
+    Client(client): Client,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let kind = session_kind(&headers);
+    let done = login::login(
+        &state,
+        &req.login,
+        &req.password,
+        req.remember_me,
+        kind,
+        &client,
+    )
+    .await?;
+    let jar = jar.add(cookies::session(&state.settings, &done.session));
+    Ok((jar, Json(signed_in(&done.user, done.session))))
+}
+
+#[utoipa::path(post, path = "/api/v1/logout", tag = "auth", responses((status = 204), (status = 401, body = Problem)))]
+async fn logout(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    jar: CookieJar,
+) -> ApiResult<impl IntoResponse> {
+    sessions::logout(&state, &me).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        jar.add(cookies::clear_session(&state.settings)),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = MeView), (status = 401, body = Problem)))]
+async fn me(Auth(me): Auth) -> Json<MeView> {
+    Json(MeView::from(&me.user))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ProfileRequest {
+    pub name: Option<String>,
+    /// One of `developer`, `qa_engineer`, `devops`, `architect`, `product_manager`,
+    /// `technical_writer`, `student`, `other`.
+    pub role: Option<String>,
+    pub username: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/me/profile", tag = "accounts", request_body = ProfileRequest,
+    responses((status = 200, body = MeView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn update_profile(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Json(req): Json<ProfileRequest>,
+) -> ApiResult<Json<MeView>> {
+    let change = profile::ProfileChange {
+        name: req.name,
+        role: req.role,
+        username: req.username,
+    };
+    let user = profile::update(&state, &me, &change).await?;
+    Ok(Json(MeView::from(&user)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ConfirmEmailRequest {
+    pub token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConfirmEmailResponse {
+    pub email_verified: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/email-verifications", tag = "accounts", request_body = ConfirmEmailRequest,
+    responses((status = 200, body = ConfirmEmailResponse), (status = 400, body = Problem)))]
+async fn confirm_email(
+    State(state): State<AppState>,
+    Json(req): Json<ConfirmEmailRequest>,
+) -> ApiResult<Json<ConfirmEmailResponse>> {
+    verify::confirm(&state, &req.token).await?;
+    Ok(Json(ConfirmEmailResponse {
+        email_verified: true,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/email-verifications/resend", tag = "accounts",
+    responses((status = 202), (status = 409, body = Problem), (status = 429, body = Problem)))]
+async fn resend_verification(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+) -> ApiResult<StatusCode> {
+    verify::resend(&state, &me).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "sessions",
+    responses((status = 200, body = [sessions::SessionView]), (status = 401, body = Problem)))]
+async fn list_sessions(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+) -> ApiResult<Json<Vec<sessions::SessionView>>> {
+    Ok(Json(sessions::list(&state, &me).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "sessions",
+    params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
+async fn revoke_session(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    jar: CookieJar,
+    Path(id): Path<Uuid>,
+) -> ApiResult<impl IntoResponse> {
+    sessions::revoke(&state, &me, id).await?;
+    let jar = if id == me.session_id {
+        jar.add(cookies::clear_session(&state.settings))
+    } else {
+        jar
+    };
+    Ok((StatusCode::NO_CONTENT, jar))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct RevokeScope {
+    /// `others` keeps this session; `all` signs this one out too.
+    pub scope: Scope,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Others,
+    All,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RevokedResponse {
+    pub revoked: u64,
+}
+
+#[utoipa::path(delete, path = "/api/v1/me/sessions", tag = "sessions", params(RevokeScope),
+    responses((status = 200, body = RevokedResponse), (status = 400, body = Problem)))]
+async fn revoke_sessions(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    jar: CookieJar,
+    Query(q): Query<RevokeScope>,
+) -> ApiResult<impl IntoResponse> {
+    let keep_current = q.scope == Scope::Others;
+    let revoked = sessions::revoke_all(&state, &me, keep_current).await?;
+    let jar = if keep_current {
+        jar
+    } else {
+        jar.add(cookies::clear_session(&state.settings))
+    };
+    Ok((jar, Json(RevokedResponse { revoked })))
+}

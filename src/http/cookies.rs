@@ -1,0 +1,35 @@
+//! The session cookie: HttpOnly, SameSite=Lax, and over HTTPS `Secure` with the `__Host-`
+//! prefix (ASVS V3.4). "Stay signed in" makes it persistent; otherwise it ends with the browser.
+
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use time::Duration;
+
+use crate::auth::sessions::{Issued, REMEMBER_SECS};
+use crate::state::Settings;
+
+pub fn session(settings: &Settings, issued: &Issued) -> Cookie<'static> {
+    let mut c = base(
+        settings.session_cookie(),
+        issued.token.as_str().to_owned(),
+        settings.secure,
+    );
+    if issued.remember {
+        c.set_max_age(Duration::seconds(REMEMBER_SECS));
+    }
+    c
+}
+
+pub fn clear_session(settings: &Settings) -> Cookie<'static> {
+    let mut c = base(settings.session_cookie(), String::new(), settings.secure);
+    c.set_max_age(Duration::ZERO);
+    c
+}
+
+pub fn base(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .build()
+}

@@ -1,0 +1,36 @@
+//! The machine-readable API description at `/api/v1/openapi.json`, browsable at `/docs`.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::api;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Latchkey", description = "Self-hostable accounts: sign-up, sign-in, sessions."),
+    paths(
+        api::signup_handler, api::login_handler, api::logout, api::me, api::update_profile,
+        api::confirm_email, api::resend_verification, api::list_sessions, api::revoke_session,
+        api::revoke_sessions,
+    ),
+    components(schemas(super::problem::Problem, super::problem::FieldError)),
+    modifiers(&Security),
+    security(("bearer" = []), ("cookie" = [])),
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("latchkey_session"))),
+        );
+    }
+}

@@ -1,0 +1,221 @@
+//! RFC 9457 problem details. Every failure an API client sees goes through `ApiError`, and this
+//! one `match` gives each a status and a stable snake_case `code` to branch on.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::domain::Invalid;
+use crate::error::Error;
+
+tokio::task_local! {
+    /// The current request's id, so error bodies can quote it.
+    pub static REQUEST_ID: String;
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    errors: Vec<Invalid>,
+    retry_after: Option<u64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `invalid_credentials`.
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "There is nothing at this address.",
+        )
+    }
+
+    pub fn csrf() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "This request came from another site and was refused.",
+        )
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        use StatusCode as S;
+        match e {
+            Error::Invalid(errors) => {
+                let first = errors.first().map_or("invalid_request", |e| e.code);
+                let detail = errors
+                    .first()
+                    .map_or_else(String::new, |e| e.message.clone());
+                Self {
+                    errors,
+                    ..Self::new(S::UNPROCESSABLE_ENTITY, first, detail)
+                }
+            }
+            Error::EmailTaken => Self::new(
+                S::CONFLICT,
+                "email_taken",
+                "An account already uses this email address.",
+            ),
+            Error::UsernameTaken => {
+                Self::new(S::CONFLICT, "username_taken", "That username is taken.")
+            }
+            Error::InvalidCredentials => Self::new(
+                S::UNAUTHORIZED,
+                "invalid_credentials",
+                "Incorrect username, email or password.",
+            ),
+            Error::RateLimited { retry_after_secs } => Self {
+                retry_after: Some(retry_after_secs),
+                ..Self::new(
+                    S::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "Too many attempts. Try again later.",
+                )
+            },
+            Error::Overloaded { retry_after_secs } => Self {
+                retry_after: Some(retry_after_secs),
+                ..Self::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "overloaded",
+                    "The server is busy. Try again shortly.",
+                )
+            },
+            Error::Unauthenticated => {
+                Self::new(S::UNAUTHORIZED, "unauthenticated", "Sign in to continue.")
+            }
+            Error::NotFound(what) => {
+                Self::new(S::NOT_FOUND, "not_found", format!("No such {what}."))
+            }
+            Error::InvalidToken => Self::new(
+                S::BAD_REQUEST,
+                "invalid_token",
+                "This link is invalid, has expired or was already used.",
+            ),
+            Error::AlreadyVerified => Self::new(
+                S::CONFLICT,
+                "already_verified",
+                "Your email address is already confirmed.",
+            ),
+            Error::Internal(cause) => {
+                // Logged once here with its chain; the client only learns the request id.
+                tracing::error!(error = ?cause, "internal error");
+                Self::new(
+                    S::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "Something went wrong on our side.",
+                )
+            }
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Error::from(e).into()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        use StatusCode as S;
+        match r {
+            JsonRejection::JsonDataError(e) => {
+                Self::new(S::UNPROCESSABLE_ENTITY, "invalid_body", e.body_text())
+            }
+            JsonRejection::JsonSyntaxError(e) => {
+                Self::new(S::BAD_REQUEST, "invalid_json", e.body_text())
+            }
+            JsonRejection::MissingJsonContentType(_) => Self::new(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send a JSON body with Content-Type: application/json.",
+            ),
+            other if other.status() == S::PAYLOAD_TOO_LARGE => Self::new(
+                S::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Request bodies are limited to 64 KiB.",
+            ),
+            other => Self::new(S::BAD_REQUEST, "invalid_body", other.body_text()),
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(_: PathRejection) -> Self {
+        Self::not_found()
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Problem {
+            kind: format!("urn:latchkey:problem:{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail,
+            code: self.code.to_owned(),
+            request_id: REQUEST_ID.try_with(Clone::clone).ok(),
+            errors: self
+                .errors
+                .into_iter()
+                .map(|e| FieldError {
+                    field: e.field.to_owned(),
+                    code: e.code.to_owned(),
+                    message: e.message,
+                })
+                .collect(),
+        };
+        let mut res = (self.status, axum::Json(body)).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        res
+    }
+}

@@ -1,0 +1,51 @@
+//! The server's own secret, generated on first run into a file only its owner can read
+//! (mode 0600). Several servers sharing a PostgreSQL database must share it too: point
+//! `secret_key_file` at the same file.
+
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use hkdf::Hkdf;
+use sha2::Sha256;
+
+pub struct MasterKey([u8; 32]);
+
+impl MasterKey {
+    pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
+        if path.exists() {
+            let mode = std::fs::metadata(path)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(path = %path.display(), "secret key file is readable by others; chmod 600 it");
+            }
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let bytes = hex::decode(text.trim()).context("secret key file is not hex")?;
+            let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice()) else {
+                bail!("secret key file must hold 32 bytes as hex");
+            };
+            return Ok(Self(key));
+        }
+        let mut key = [0u8; 32];
+        rand::fill(&mut key);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        writeln!(file, "{}", hex::encode(key))?;
+        tracing::info!(path = %path.display(), "generated a new secret key");
+        Ok(Self(key))
+    }
+
+    /// A key for one purpose, so no two uses ever share key material.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        Hkdf::<Sha256>::new(None, &self.0)
+            .expand(purpose.as_bytes(), &mut out)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        out
+    }
+}

@@ -1,0 +1,23 @@
+//! Latchkey: a self-hostable account service. The binary is a thin shell over this library,
+//! so the tests, the server and the CLI share every piece.
+
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod mail;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod web;
+
+/// One TLS crypto provider for the whole process (ring); call before any TLS is used.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

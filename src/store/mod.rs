@@ -1,0 +1,181 @@
+//! All SQL lives here. One `Store` over SQLite and PostgreSQL: most statements are written once
+//! (both engines accept `$1` placeholders, `RETURNING` and `ON CONFLICT`), and the few that differ
+//! are written per dialect next to each other.
+
+mod mail;
+mod sessions;
+mod throttle;
+mod users;
+mod verifications;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+pub use mail::{OutboxMessage, QueuedMail};
+pub use sessions::{NewSession, Session, SessionWithUser};
+pub use users::{NewUser, User};
+pub use verifications::Verification;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("duplicate {0:?}")]
+    Duplicate(Unique),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Which uniqueness rule a write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    Email,
+    Username,
+    Other,
+}
+
+/// Turns unique violations into `Duplicate` so callers can answer 409 instead of 500.
+pub(crate) fn classify(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        // PostgreSQL names the constraint; SQLite names the column in its message.
+        let what = db.constraint().unwrap_or_else(|| db.message());
+        let which = if what.contains("email_norm") {
+            Unique::Email
+        } else if what.contains("username_norm") {
+            Unique::Username
+        } else {
+            Unique::Other
+        };
+        return StoreError::Duplicate(which);
+    }
+    StoreError::Db(e)
+}
+
+#[derive(Clone)]
+pub(crate) enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) db: Db,
+}
+
+pub struct Tx(pub(crate) TxDb);
+
+pub(crate) enum TxDb {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$p` bound to the pool of whichever engine this store uses.
+macro_rules! on_pool {
+    ($store:expr, $p:ident => $body:expr) => {
+        match &$store.db {
+            $crate::store::Db::Sqlite($p) => $body,
+            $crate::store::Db::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to the transaction's connection.
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match &mut $tx.0 {
+            $crate::store::TxDb::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::store::TxDb::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use {on_pool, on_tx};
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database at `path`, in WAL mode.
+    pub async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            db: Db::Sqlite(pool),
+        })
+    }
+
+    pub async fn open_postgres(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            db: Db::Postgres(pool),
+        })
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.db {
+            Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub fn engine(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(Tx(match &self.db {
+            Db::Sqlite(p) => TxDb::Sqlite(p.begin().await?),
+            Db::Postgres(p) => TxDb::Postgres(p.begin().await?),
+        }))
+    }
+
+    /// Answers `/readyz`: one round trip to the database.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await);
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self.0 {
+            TxDb::Sqlite(t) => t.commit().await?,
+            TxDb::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,71 @@
+//! The `email_verifications` table: single-use confirmation links, kept as hashes.
+
+use uuid::Uuid;
+
+use super::{Store, StoreError, Tx, on_pool, on_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Verification {
+    pub user_id: Uuid,
+    pub email: String,
+    pub expires_at: i64,
+}
+
+impl Tx {
+    pub async fn insert_email_verification(
+        &mut self,
+        token_hash: &[u8],
+        user_id: Uuid,
+        email: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO email_verifications (token_hash, user_id, email, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(email)
+        .bind(now)
+        .bind(expires_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Consumes a link: whoever deletes the row first is the only one to use it.
+    pub async fn take_email_verification(
+        &mut self,
+        token_hash: &[u8],
+    ) -> Result<Option<Verification>, StoreError> {
+        Ok(on_tx!(self, c => sqlx::query_as::<_, Verification>(
+            "DELETE FROM email_verifications WHERE token_hash = $1
+             RETURNING user_id, email, expires_at",
+        )
+        .bind(token_hash)
+        .fetch_optional(c)
+        .await)?)
+    }
+}
+
+impl Store {
+    /// Drops expired links and sessions; run from the background sweeper.
+    pub async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        let links = on_pool!(self, p => sqlx::query("DELETE FROM email_verifications WHERE expires_at < $1")
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let sessions = on_pool!(self, p => sqlx::query(
+            "DELETE FROM sessions
+             WHERE expires_at < $1 OR (idle_secs IS NOT NULL AND last_seen_at + idle_secs < $1)",
+        )
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(links + sessions)
+    }
+}

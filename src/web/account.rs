@@ -1,0 +1,431 @@
+//! Pages for signing up, signing in and out, onboarding and confirming an email address.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::{
+    Flash, Form, FormError, Layout, csrf, csrf_failed, form_errors, layout, message, redirect_with,
+    render,
+};
+use crate::accounts::{profile, signup, verify};
+use crate::auth::{login, sessions};
+use crate::error::Error;
+use crate::http::cookies;
+use crate::http::extract::{Auth, Client};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "web/home.html")]
+struct HomePage {
+    layout: Layout,
+    display_name: String,
+    username: String,
+    email: String,
+    verified: bool,
+    created_at: String,
+}
+
+pub async fn home(State(state): State<AppState>, auth: Option<Auth>, jar: CookieJar) -> Response {
+    let Some(Auth(me)) = auth else {
+        return Redirect::to("/login").into_response();
+    };
+    let (jar, layout) = layout(&state, jar, Some(&me));
+    let u = &me.user;
+    render(
+        jar,
+        &HomePage {
+            layout,
+            display_name: if u.name.is_empty() {
+                u.username.clone()
+            } else {
+                u.name.clone()
+            },
+            username: u.username.clone(),
+            email: u.email.clone(),
+            verified: u.email_verified_at.is_some(),
+            created_at: crate::clock::rfc3339(u.created_at),
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "web/signup.html")]
+struct SignupPage {
+    layout: Layout,
+    errors: Vec<String>,
+    email: String,
+    username: String,
+}
+
+pub async fn signup_page(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    jar: CookieJar,
+) -> Response {
+    if auth.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let (jar, layout) = layout(&state, jar, None);
+    render(
+        jar,
+        &SignupPage {
+            layout,
+            errors: vec![],
+            email: String::new(),
+            username: String::new(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    accept_terms: Option<String>,
+    name: Option<String>,
+}
+
+pub async fn signup_submit(
+    State(state): State<AppState>,
+    Client(client): Client,
+    jar: CookieJar,
+    Form(form): Form<SignupForm>,
+) -> Response {
+    if !csrf::check(&state.settings, &jar, &form.csrf) {
+        return csrf_failed(&state, jar);
+    }
+    let input = signup::SignupInput {
+        email: form.email.clone(),
+        username: form.username.clone(),
+        password: form.password,
+        accept_terms: form.accept_terms.is_some(),
+        name: form.name,
+    };
+    match signup::signup(&state, &input, "web", &client).await {
+        Ok(done) => {
+            let jar = jar.add(cookies::session(&state.settings, &done.session));
+            (jar, Redirect::to("/welcome")).into_response()
+        }
+        Err(e) => match form_errors(&state, jar, e) {
+            FormError::Show(jar, errors) => {
+                let (jar, layout) = layout(&state, jar, None);
+                let page = SignupPage {
+                    layout,
+                    errors,
+                    email: form.email,
+                    username: form.username,
+                };
+                super::render_status(StatusCode::UNPROCESSABLE_ENTITY, jar, &page)
+            }
+            FormError::Page(page) => page,
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/login.html")]
+struct LoginPage {
+    layout: Layout,
+    errors: Vec<String>,
+    login: String,
+    remember: bool,
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    jar: CookieJar,
+) -> Response {
+    if auth.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let (jar, layout) = layout(&state, jar, None);
+    render(
+        jar,
+        &LoginPage {
+            layout,
+            errors: vec![],
+            login: String::new(),
+            remember: false,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    remember: Option<String>,
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    Client(client): Client,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if !csrf::check(&state.settings, &jar, &form.csrf) {
+        return csrf_failed(&state, jar);
+    }
+    let remember = form.remember.is_some();
+    match login::login(
+        &state,
+        &form.login,
+        &form.password,
+        remember,
+        "web",
+        &client,
+    )
+    .await
+    {
+        Ok(done) => {
+            let jar = jar.add(cookies::session(&state.settings, &done.session));
+            (jar, Redirect::to("/")).into_response()
+        }
+        Err(e) => {
+            let status = match &e {
+                Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            match form_errors(&state, jar, e) {
+                FormError::Show(jar, errors) => {
+                    let (jar, layout) = layout(&state, jar, None);
+                    let page = LoginPage {
+                        layout,
+                        errors,
+                        login: form.login,
+                        remember,
+                    };
+                    super::render_status(status, jar, &page)
+                }
+                FormError::Page(page) => page,
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !csrf::check(&state.settings, &jar, &form.csrf) {
+        return csrf_failed(&state, jar);
+    }
+    if let Some(Auth(me)) = auth
+        && let Err(e) = sessions::logout(&state, &me).await
+    {
+        tracing::error!(error = %e, "sign-out failed");
+    }
+    let jar = jar.add(cookies::clear_session(&state.settings));
+    redirect_with(jar, "/login", Flash::SignedOut)
+}
+
+#[derive(Template)]
+#[template(path = "web/welcome.html")]
+struct WelcomePage {
+    layout: Layout,
+    errors: Vec<String>,
+    username: String,
+    name: String,
+    role: String,
+    roles: Vec<(&'static str, &'static str)>,
+}
+
+fn role_options() -> Vec<(&'static str, &'static str)> {
+    profile::ROLES
+        .iter()
+        .map(|r| {
+            let label = match *r {
+                "developer" => "Developer",
+                "qa_engineer" => "QA engineer",
+                "devops" => "DevOps engineer",
+                "architect" => "Architect",
+                "product_manager" => "Product manager",
+                "technical_writer" => "Technical writer",
+                "student" => "Student",
+                _ => "Other",
+            };
+            (*r, label)
+        })
+        .collect()
+}
+
+pub async fn welcome_page(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    jar: CookieJar,
+) -> Response {
+    let Some(Auth(me)) = auth else {
+        return Redirect::to("/login").into_response();
+    };
+    let (jar, layout) = layout(&state, jar, Some(&me));
+    let page = WelcomePage {
+        layout,
+        errors: vec![],
+        username: me.user.username.clone(),
+        name: me.user.name.clone(),
+        role: me.user.role.clone(),
+        roles: role_options(),
+    };
+    render(jar, &page)
+}
+
+#[derive(Deserialize)]
+pub struct WelcomeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn welcome_submit(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    jar: CookieJar,
+    Form(form): Form<WelcomeForm>,
+) -> Response {
+    let Some(Auth(me)) = auth else {
+        return Redirect::to("/login").into_response();
+    };
+    if !csrf::check(&state.settings, &jar, &form.csrf) {
+        return csrf_failed(&state, jar);
+    }
+    let change = profile::ProfileChange {
+        name: Some(form.name.clone()),
+        role: Some(form.role.clone()),
+        username: None,
+    };
+    match profile::update(&state, &me, &change).await {
+        Ok(_) => redirect_with(jar, "/", Flash::ProfileSaved),
+        Err(e) => match form_errors(&state, jar, e) {
+            FormError::Show(jar, errors) => {
+                let (jar, layout) = layout(&state, jar, Some(&me));
+                let page = WelcomePage {
+                    layout,
+                    errors,
+                    username: me.user.username.clone(),
+                    name: form.name,
+                    role: form.role,
+                    roles: role_options(),
+                };
+                super::render_status(StatusCode::UNPROCESSABLE_ENTITY, jar, &page)
+            }
+            FormError::Page(page) => page,
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/verify.html")]
+struct VerifyPage {
+    layout: Layout,
+    token: String,
+}
+
+/// Opening the link only shows a button: mail scanners that prefetch links must not use up the
+/// single-use token before the person does.
+pub async fn verify_page(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    jar: CookieJar,
+    Path(token): Path<String>,
+) -> Response {
+    let me = auth.map(|Auth(me)| me);
+    let (jar, layout) = layout(&state, jar, me.as_ref());
+    render(jar, &VerifyPage { layout, token })
+}
+
+pub async fn verify_submit(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(token): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !csrf::check(&state.settings, &jar, &form.csrf) {
+        return csrf_failed(&state, jar);
+    }
+    match verify::confirm(&state, &token).await {
+        Ok(()) => redirect_with(jar, "/", Flash::EmailVerified),
+        Err(Error::InvalidToken) => message(
+            &state,
+            jar,
+            StatusCode::BAD_REQUEST,
+            "This link cannot be used",
+            "The confirmation link is invalid, has expired or was already used. Sign in and ask for a new one.",
+        ),
+        Err(e) => match form_errors(&state, jar, e) {
+            FormError::Show(jar, errors) => message(
+                &state,
+                jar,
+                StatusCode::BAD_REQUEST,
+                "Not confirmed",
+                errors.join(" "),
+            ),
+            FormError::Page(page) => page,
+        },
+    }
+}
+
+pub async fn resend(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some(Auth(me)) = auth else {
+        return Redirect::to("/login").into_response();
+    };
+    if !csrf::check(&state.settings, &jar, &form.csrf) {
+        return csrf_failed(&state, jar);
+    }
+    match verify::resend(&state, &me).await {
+        Ok(()) => redirect_with(jar, "/", Flash::VerificationSent),
+        Err(Error::AlreadyVerified) => redirect_with(jar, "/", Flash::EmailVerified),
+        Err(e) => match form_errors(&state, jar, e) {
+            FormError::Show(jar, errors) => message(
+                &state,
+                jar,
+                StatusCode::TOO_MANY_REQUESTS,
+                "Not sent",
+                errors.join(" "),
+            ),
+            FormError::Page(page) => page,
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/terms.html")]
+struct TermsPage {
+    layout: Layout,
+}
+
+pub async fn terms(State(state): State<AppState>, auth: Option<Auth>, jar: CookieJar) -> Response {
+    let me = auth.map(|Auth(me)| me);
+    let (jar, layout) = layout(&state, jar, me.as_ref());
+    render(jar, &TermsPage { layout })
+}

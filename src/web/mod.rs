@@ -1,0 +1,266 @@
+//! Server-rendered pages. Usable without JavaScript; every form carries a CSRF token; pages
+//! call the same use-cases as the JSON API.
+
+mod account;
+pub mod csrf;
+mod dev;
+mod settings;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::Cookie;
+
+use crate::auth::Current;
+use crate::error::Error;
+use crate::state::AppState;
+
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let router = Router::new()
+        .route("/", get(account::home))
+        .route(
+            "/signup",
+            get(account::signup_page).post(account::signup_submit),
+        )
+        .route(
+            "/login",
+            get(account::login_page).post(account::login_submit),
+        )
+        .route("/logout", post(account::logout))
+        .route(
+            "/welcome",
+            get(account::welcome_page).post(account::welcome_submit),
+        )
+        .route("/verify/resend", post(account::resend))
+        .route(
+            "/verify/{token}",
+            get(account::verify_page).post(account::verify_submit),
+        )
+        .route("/terms", get(account::terms))
+        .route("/settings/sessions", get(settings::sessions_page))
+        .route(
+            "/settings/sessions/revoke-others",
+            post(settings::revoke_others),
+        )
+        .route("/settings/sessions/{id}/revoke", post(settings::revoke_one))
+        .route("/static/app.css", get(stylesheet));
+    if state.settings.dev_mail {
+        router.route("/_dev/mail", get(dev::mail))
+    } else {
+        router
+    }
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+}
+
+/// What the shared layout shows around every page.
+pub struct Layout {
+    pub user: Option<String>,
+    pub unverified: bool,
+    pub unverified_email: String,
+    pub flash: Option<&'static str>,
+    pub csrf: String,
+}
+
+const FLASH_COOKIE: &str = "latchkey_flash";
+
+/// One-time notices shown after a redirect. The cookie holds only a key, never text, so nobody
+/// can make our pages say something else.
+#[derive(Clone, Copy)]
+pub enum Flash {
+    SignedOut,
+    EmailVerified,
+    VerificationSent,
+    SessionRevoked,
+    OthersRevoked,
+    ProfileSaved,
+}
+
+impl Flash {
+    fn key(self) -> &'static str {
+        match self {
+            Self::SignedOut => "signed_out",
+            Self::EmailVerified => "email_verified",
+            Self::VerificationSent => "verification_sent",
+            Self::SessionRevoked => "session_revoked",
+            Self::OthersRevoked => "others_revoked",
+            Self::ProfileSaved => "profile_saved",
+        }
+    }
+
+    fn text(key: &str) -> Option<&'static str> {
+        Some(match key {
+            "signed_out" => "You are signed out.",
+            "email_verified" => "Your email address is confirmed.",
+            "verification_sent" => "We sent a new confirmation link.",
+            "session_revoked" => "The session was revoked.",
+            "others_revoked" => "All your other sessions are signed out.",
+            "profile_saved" => "Your profile is saved.",
+            _ => return None,
+        })
+    }
+}
+
+/// A redirect that shows `flash` on the next page.
+pub fn redirect_with(jar: CookieJar, to: &str, flash: Flash) -> Response {
+    let cookie = Cookie::build((FLASH_COOKIE, flash.key()))
+        .path("/")
+        .http_only(true)
+        .build();
+    (jar.add(cookie), Redirect::to(to)).into_response()
+}
+
+/// Builds the layout: reads (and clears) the flash, makes sure a CSRF cookie exists.
+pub fn layout(state: &AppState, jar: CookieJar, me: Option<&Current>) -> (CookieJar, Layout) {
+    let flash = jar.get(FLASH_COOKIE).and_then(|c| Flash::text(c.value()));
+    let jar = if flash.is_some() {
+        jar.remove(Cookie::build(FLASH_COOKIE).path("/"))
+    } else {
+        jar
+    };
+    let (jar, csrf) = csrf::ensure(&state.settings, jar);
+    let layout = Layout {
+        user: me.map(|m| m.user.username.clone()),
+        unverified: me.is_some_and(|m| m.user.email_verified_at.is_none()),
+        unverified_email: me.map(|m| m.user.email.clone()).unwrap_or_default(),
+        flash,
+        csrf,
+    };
+    (jar, layout)
+}
+
+pub fn render(jar: CookieJar, page: &impl Template) -> Response {
+    render_status(StatusCode::OK, jar, page)
+}
+
+pub fn render_status(status: StatusCode, jar: CookieJar, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, jar, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side.",
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/message.html")]
+pub struct MessagePage {
+    pub layout: Layout,
+    pub heading: &'static str,
+    pub text: String,
+}
+
+pub fn message(
+    state: &AppState,
+    jar: CookieJar,
+    status: StatusCode,
+    heading: &'static str,
+    text: impl Into<String>,
+) -> Response {
+    let (jar, layout) = layout(state, jar, None);
+    render_status(
+        status,
+        jar,
+        &MessagePage {
+            layout,
+            heading,
+            text: text.into(),
+        },
+    )
+}
+
+/// What to do with a use-case error on a form.
+pub enum FormError {
+    /// Show the form again with these messages.
+    Show(CookieJar, Vec<String>),
+    /// The person cannot fix this by editing the form: a whole page answers.
+    Page(Response),
+}
+
+/// Turns a use-case error into messages for the form that caused it, or into a whole error
+/// page when the person cannot fix it by editing the form.
+pub fn form_errors(state: &AppState, jar: CookieJar, e: Error) -> FormError {
+    let one = |s: &str| vec![s.to_owned()];
+    let messages = match e {
+        Error::Invalid(errors) => errors.into_iter().map(|e| e.message).collect(),
+        Error::EmailTaken => one("An account already uses this email address. Sign in instead?"),
+        Error::UsernameTaken => one("That username is taken."),
+        Error::InvalidCredentials => one("Incorrect username, email or password."),
+        Error::RateLimited { retry_after_secs } => vec![format!(
+            "Too many attempts. Try again in {} minute(s).",
+            retry_after_secs.div_ceil(60)
+        )],
+        Error::Overloaded { .. } => one("The server is busy. Try again in a moment."),
+        Error::Internal(cause) => {
+            tracing::error!(error = ?cause, "internal error");
+            return FormError::Page(message(
+                state,
+                jar,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Something went wrong on our side. Try again.",
+            ));
+        }
+        other => one(&other.to_string()),
+    };
+    FormError::Show(jar, messages)
+}
+
+/// `axum::Form`, answering malformed submissions with a page rather than plain text.
+pub struct Form<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        axum::Form::<T>::from_request(req, state)
+            .await
+            .map(|axum::Form(v)| Self(v))
+            .map_err(|r| {
+                (
+                    r.status(),
+                    "This form submission was malformed. Go back and try again.",
+                )
+                    .into_response()
+            })
+    }
+}
+
+pub fn csrf_failed(state: &AppState, jar: CookieJar) -> Response {
+    message(
+        state,
+        jar,
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "Go back, reload the page and submit the form again.",
+    )
+}
+
+/// Unknown paths: a page for browsers, problem+json for everyone else.
+pub async fn not_found(headers: axum::http::HeaderMap) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if !wants_html {
+        return crate::http::problem::ApiError::not_found().into_response();
+    }
+    (StatusCode::NOT_FOUND, Html("<!doctype html><title>Not found</title><h1>Not found</h1><p><a href=\"/\">Go to the start page</a></p>")).into_response()
+}

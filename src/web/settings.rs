@@ -1,0 +1,89 @@
+//! Account settings pages: active sessions.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use uuid::Uuid;
+
+use super::account::CsrfForm;
+use super::{Flash, Form, Layout, csrf, csrf_failed, layout, message, redirect_with, render};
+use crate::auth::sessions::{self, SessionView};
+use crate::error::Error;
+use crate::http::extract::{Auth, Path};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "web/sessions.html")]
+struct SessionsPage {
+    layout: Layout,
+    sessions: Vec<SessionView>,
+}
+
+pub async fn sessions_page(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    jar: CookieJar,
+) -> Response {
+    let Some(Auth(me)) = auth else {
+        return Redirect::to("/login").into_response();
+    };
+    match sessions::list(&state, &me).await {
+        Ok(list) => {
+            let (jar, layout) = layout(&state, jar, Some(&me));
+            render(
+                jar,
+                &SessionsPage {
+                    layout,
+                    sessions: list,
+                },
+            )
+        }
+        Err(e) => crate::http::problem::ApiError::from(e).into_response(),
+    }
+}
+
+pub async fn revoke_one(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    jar: CookieJar,
+    Path(id): Path<Uuid>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some(Auth(me)) = auth else {
+        return Redirect::to("/login").into_response();
+    };
+    if !csrf::check(&state.settings, &jar, &form.csrf) {
+        return csrf_failed(&state, jar);
+    }
+    match sessions::revoke(&state, &me, id).await {
+        Ok(()) => redirect_with(jar, "/settings/sessions", Flash::SessionRevoked),
+        Err(Error::NotFound(_)) => message(
+            &state,
+            jar,
+            StatusCode::NOT_FOUND,
+            "No such session",
+            "It may already have ended.",
+        ),
+        Err(e) => crate::http::problem::ApiError::from(e).into_response(),
+    }
+}
+
+pub async fn revoke_others(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some(Auth(me)) = auth else {
+        return Redirect::to("/login").into_response();
+    };
+    if !csrf::check(&state.settings, &jar, &form.csrf) {
+        return csrf_failed(&state, jar);
+    }
+    match sessions::revoke_all(&state, &me, true).await {
+        Ok(_) => redirect_with(jar, "/settings/sessions", Flash::OthersRevoked),
+        Err(e) => crate::http::problem::ApiError::from(e).into_response(),
+    }
+}
