@@ -72,8 +72,10 @@ impl Cli {
                 let config = Config::load(self.config.as_deref(), args)?;
                 crate::telemetry::init(config.log_format);
                 let app = Application::build(config).await?;
+                // Listen for signals before announcing the address: whoever reads it may stop us.
+                let stop = shutdown_signal()?;
                 println!("Latchkey is listening on {}", app.url());
-                app.run_until_stopped(shutdown_signal()).await
+                app.run_until_stopped(stop).await
             }
             Command::Migrate(args) => {
                 let config = Config::load(self.config.as_deref(), args)?;
@@ -88,20 +90,15 @@ impl Cli {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+/// Completes on SIGTERM or Ctrl-C. The handlers are installed now, not at first poll.
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
+    })
 }

@@ -171,9 +171,13 @@ pub async fn logout(state: &AppState, me: &Current) -> Result<()> {
 
 /// "Chrome on macOS", or the client's own name when it is not a browser.
 pub fn describe_device(user_agent: &str) -> String {
+    // Headless Chrome is Chrome; woothee only knows the headed name.
+    let user_agent = &user_agent.replace("HeadlessChrome/", "Chrome/");
     let parsed = woothee::parser::Parser::new().parse(user_agent);
     match parsed {
-        Some(r) if r.name != "UNKNOWN" => {
+        Some(r)
+            if r.name != "UNKNOWN" && ["pc", "smartphone", "mobilephone"].contains(&r.category) =>
+        {
             let os = match r.os {
                 "Mac OSX" => "macOS",
                 "UNKNOWN" => "",

@@ -1,0 +1,159 @@
+//! One real browser (Debian's headless Chromium through chromedriver) signs up, confirms the
+//! address from the mail it received, signs out and signs in again with "stay signed in".
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+
+use crate::helpers::{PASSWORD, free_port, link_token, spawn_app};
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn browser() -> (Driver, fantoccini::Client) {
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver (apt install chromium-driver)");
+    let driver = Driver(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let profile = std::env::temp_dir().join(format!("latchkey-chromium-{}", uuid::Uuid::new_v4()));
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-quic", "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync",
+                     format!("--user-data-dir={}", profile.display())]
+        }
+    });
+    let client = ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps.as_object().unwrap().clone())
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a Chromium session");
+    (driver, client)
+}
+
+async fn fill(b: &fantoccini::Client, id: &str, text: &str) {
+    b.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn submit(b: &fantoccini::Client) {
+    b.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Waits for the navigation a click started to land on `path`.
+async fn wait_for_path(b: &fantoccini::Client, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let now = b.current_url().await.unwrap();
+        if now.path() == path {
+            return;
+        }
+        assert!(Instant::now() < deadline, "stuck at {now}, expected {path}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn page_text(b: &fantoccini::Client) -> String {
+    b.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_person_signs_up_confirms_and_signs_in_with_a_real_browser() {
+    let app = spawn_app().await;
+    let (_driver, b) = browser().await;
+
+    b.goto(&app.at("/signup")).await.unwrap();
+    fill(&b, "email", "chrome@example.com").await;
+    fill(&b, "username", "chrome-user").await;
+    fill(&b, "password", PASSWORD).await;
+    b.find(Locator::Css("input[name=accept_terms]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    submit(&b).await;
+    wait_for_path(&b, "/welcome").await;
+    fill(&b, "name", "Chrome User").await;
+    submit(&b).await;
+    wait_for_path(&b, "/").await;
+    assert!(
+        page_text(&b).await.contains("Confirm your email address"),
+        "banner for the unconfirmed address"
+    );
+
+    let mail = app
+        .smtp
+        .wait_for("chrome@example.com", 1)
+        .await
+        .pop()
+        .unwrap();
+    let link = link_token(&mail.text, "/verify/");
+    b.goto(&app.at(&format!("/verify/{link}"))).await.unwrap();
+    submit(&b).await;
+    wait_for_path(&b, "/").await;
+    let text = page_text(&b).await;
+    assert!(text.contains("Your email address is confirmed."), "{text}");
+    assert!(!text.contains("Resend the email"), "the banner is gone");
+
+    b.find(Locator::Css("header form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&b, "/login").await;
+    assert!(page_text(&b).await.contains("You are signed out."));
+    fill(&b, "login", "chrome-user").await;
+    fill(&b, "password", PASSWORD).await;
+    b.find(Locator::Css("input[name=remember]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    submit(&b).await;
+    wait_for_path(&b, "/").await;
+    assert!(page_text(&b).await.contains("Hello, Chrome User"));
+
+    b.goto(&app.at("/settings/sessions")).await.unwrap();
+    let text = page_text(&b).await;
+    assert!(
+        text.contains("this device") && text.contains("web"),
+        "{text}"
+    );
+    b.close().await.unwrap();
+}

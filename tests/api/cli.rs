@@ -1,0 +1,104 @@
+//! The binary itself: `latchkey serve` with no setup, configuration layering, graceful
+//! shutdown on SIGTERM, and `latchkey migrate`.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
+
+/// Starts `latchkey serve` in `cwd`; returns the child and the URL it printed.
+fn serve(
+    cwd: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("LATCHKEY_DATABASE_URL")
+        .current_dir(cwd)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "printed: {line}");
+    (child, url)
+}
+
+fn terminate(mut child: std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
+}
+
+#[tokio::test]
+async fn serve_with_no_setup_creates_its_data_dir_and_secret_and_stops_on_sigterm() {
+    let cwd = tempfile::tempdir().unwrap();
+    let (child, url) = serve(cwd.path(), &["--listen", "127.0.0.1:0"], &[]);
+    let res = reqwest::get(format!("{url}/readyz")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let data = cwd.path().join("latchkey-data");
+    assert!(data.join("latchkey.db").exists());
+    let mode = std::fs::metadata(data.join("secret.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    terminate(child);
+}
+
+#[tokio::test]
+async fn flags_beat_environment_which_beats_the_config_file() {
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(
+        cwd.path().join("latchkey.toml"),
+        "listen = \"127.0.0.1:0\"\ndata_dir = \"from-file\"\n",
+    )
+    .unwrap();
+
+    let (child, _) = serve(cwd.path(), &[], &[]);
+    terminate(child);
+    assert!(cwd.path().join("from-file/latchkey.db").exists());
+
+    let (child, _) = serve(cwd.path(), &[], &[("LATCHKEY_DATA_DIR", "from-env")]);
+    terminate(child);
+    assert!(cwd.path().join("from-env/latchkey.db").exists());
+
+    let (child, _) = serve(
+        cwd.path(),
+        &["--data-dir", "from-flag"],
+        &[("LATCHKEY_DATA_DIR", "from-env-2")],
+    );
+    terminate(child);
+    assert!(cwd.path().join("from-flag/latchkey.db").exists());
+    assert!(!cwd.path().join("from-env-2").exists());
+}
+
+#[test]
+fn migrate_applies_migrations_and_exits() {
+    let cwd = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["migrate", "--data-dir", "d"])
+        .env_remove("LATCHKEY_DATABASE_URL")
+        .current_dir(cwd.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Migrations applied (sqlite)"));
+    assert!(cwd.path().join("d/latchkey.db").exists());
+}

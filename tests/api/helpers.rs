@@ -1,0 +1,322 @@
+//! The harness: every test starts the real server on 127.0.0.1:0 with its own database (a
+//! temporary SQLite file, or a fresh PostgreSQL database when LATCHKEY_TEST_DATABASE_URL is
+//! set) and its own real SMTP server (`python3 -m aiosmtpd`), and talks to it over HTTP.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use latchkey::app::Application;
+use latchkey::config::Config;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub url: String,
+    pub port: u16,
+    /// Keeps cookies, like a browser; sends `Sec-Fetch-Site: same-origin` so our own forms pass.
+    pub client: reqwest::Client,
+    pub smtp: SmtpServer,
+    pub dir: TempDir,
+    pub engine: &'static str,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server after `tweak` has adjusted its configuration.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    latchkey::install_crypto_provider();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let smtp = SmtpServer::start(&dir.path().join("maildir"));
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("data"),
+        smtp_url: Some(format!("smtp://127.0.0.1:{}", smtp.port).into()),
+        ..Config::default()
+    };
+    let engine = match std::env::var("LATCHKEY_TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            config.database_url = Some(fresh_postgres_database(&admin_url).await.into());
+            config.database_max_connections = 4;
+            "postgres"
+        }
+        _ => "sqlite",
+    };
+    tweak(&mut config);
+    let app = Application::build(config).await.expect("server builds");
+    let url = app.url().to_owned();
+    let port = app.port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        client: browser_like_client(),
+        url,
+        port,
+        smtp,
+        dir,
+        engine,
+        _stop: stop,
+    }
+}
+
+pub fn browser_like_client() -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    headers.insert("sec-fetch-site", "same-origin".parse().unwrap());
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A client with no cookies and no browser headers, like a script.
+pub fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Creates `lk_test_<uuid>` next to the database in `admin_url` and returns its URL.
+async fn fresh_postgres_database(admin_url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("lk_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("LATCHKEY_TEST_DATABASE_URL is reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let (base, query) = admin_url
+        .split_once('?')
+        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let (server, _db) = base.rsplit_once('/').expect("URL has a database name");
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+impl TestApp {
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.at(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs up `username` (email `<username>@example.com`) and returns the JSON answer.
+    pub async fn signup(&self, username: &str) -> Value {
+        let res = self
+            .post_json(
+                "/api/v1/signup",
+                &json!({
+                    "email": format!("{username}@example.com"),
+                    "username": username,
+                    "password": PASSWORD,
+                    "accept_terms": true,
+                }),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "sign-up of {username} failed");
+        res.json().await.unwrap()
+    }
+
+    /// Signs in over the API with a fresh cookie-less client; returns the token.
+    pub async fn login_token(&self, login: &str, remember: bool) -> String {
+        let res = plain_client()
+            .post(self.at("/api/v1/login"))
+            .json(&json!({"login": login, "password": PASSWORD, "remember_me": remember}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn get_bearer(&self, path: &str, token: &str) -> reqwest::Response {
+        plain_client()
+            .get(self.at(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Waits for the confirmation mail to `to` and returns the token from its link.
+    pub async fn verification_token(&self, to: &str) -> String {
+        let mail = self.smtp.wait_for(to, 1).await.pop().unwrap();
+        link_token(&mail.text, "/verify/")
+    }
+}
+
+/// Reads the `csrf` hidden field out of a page.
+pub fn csrf_from(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("page has a CSRF field")
+        + 19;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+/// The token following `marker` in a link inside `text`.
+pub fn link_token(text: &str, marker: &str) -> String {
+    let at = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} link in:\n{text}"))
+        + marker.len();
+    text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect()
+}
+
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A real SMTP server (aiosmtpd) writing what it receives to a Maildir.
+pub struct SmtpServer {
+    pub port: u16,
+    maildir: PathBuf,
+    child: Option<Child>,
+}
+
+impl SmtpServer {
+    pub fn start(maildir: &Path) -> Self {
+        let port = free_port();
+        let mut server = Self {
+            port,
+            maildir: maildir.to_path_buf(),
+            child: None,
+        };
+        server.restart();
+        server
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts (again) on the same port and Maildir.
+    pub fn restart(&mut self) {
+        self.stop();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{}", self.port),
+            ])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&self.maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 -m aiosmtpd (pip install aiosmtpd)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "aiosmtpd did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn all(&self) -> Vec<Mail> {
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
+            return vec![];
+        };
+        let mut mails: Vec<(std::time::SystemTime, Mail)> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let raw = std::fs::read(e.path()).ok()?;
+                let modified = e.metadata().ok()?.modified().ok()?;
+                let msg = mail_parser::MessageParser::default().parse(&raw)?;
+                let to = msg.to()?.first()?.address()?.to_owned();
+                Some((
+                    modified,
+                    Mail {
+                        to,
+                        subject: msg.subject().unwrap_or_default().to_owned(),
+                        text: msg.body_text(0).unwrap_or_default().into_owned(),
+                        html: msg.body_html(0).unwrap_or_default().into_owned(),
+                    },
+                ))
+            })
+            .collect();
+        mails.sort_by_key(|(t, _)| *t);
+        mails.into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// Waits (up to 30 s) until `count` messages to `to` have arrived; returns them oldest first.
+    pub async fn wait_for(&self, to: &str, count: usize) -> Vec<Mail> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mails: Vec<Mail> = self
+                .all()
+                .into_iter()
+                .filter(|m| m.to.eq_ignore_ascii_case(to))
+                .collect();
+            if mails.len() >= count {
+                return mails;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {count} mail(s) to {to}, got {}",
+                mails.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Asserts a problem+json answer with `status` and `code`; returns the body.
+pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status(), status, "status for expected `{code}`");
+    let ctype = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(ctype, "application/problem+json");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], code, "problem body: {body}");
+    assert_eq!(body["status"], status);
+    assert!(body["request_id"].as_str().is_some_and(|s| !s.is_empty()));
+    body
+}

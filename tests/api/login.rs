@@ -1,0 +1,199 @@
+//! Password sign-in. ASVS 4.0.3 V2.2.1 (anti-automation, see throttling.rs), V3.2.1 (new token
+//! per sign-in), V3.3.1 (logout invalidates), V3.3.2 (re-authentication after idle/absolute
+//! limits), V3.4.1–V3.4.3 (cookie attributes), V2.5.2/V3.2.2 (no user enumeration).
+
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, assert_problem, plain_client, spawn_app};
+
+async fn login(
+    app: &crate::helpers::TestApp,
+    login: &str,
+    password: &str,
+    remember: bool,
+) -> reqwest::Response {
+    plain_client()
+        .post(app.at("/api/v1/login"))
+        .json(&json!({"login": login, "password": password, "remember_me": remember}))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn unix(rfc3339: &str) -> i64 {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .unix_timestamp()
+}
+
+#[tokio::test]
+async fn username_or_email_in_any_case_signs_in_with_a_new_token_each_time() {
+    let app = spawn_app().await;
+    let signup_token = app.signup("Marie-Curie").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut tokens = vec![signup_token];
+    for name in [
+        "marie-curie",
+        "MARIE-CURIE@EXAMPLE.COM",
+        "Marie-Curie@example.com",
+    ] {
+        let res = login(&app, name, PASSWORD, false).await;
+        assert_eq!(res.status(), 200, "{name}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["status"], "signed_in");
+        assert_eq!(body["user"]["username"], "Marie-Curie");
+        tokens.push(body["token"].as_str().unwrap().to_owned());
+    }
+    tokens.sort();
+    tokens.dedup();
+    assert_eq!(tokens.len(), 4, "each sign-in gets its own token");
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_accounts_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.signup("known").await;
+    let wrong = assert_problem(
+        login(&app, "known", "wrong password!", false).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let unknown = assert_problem(
+        login(&app, "nobody-here", PASSWORD, false).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert_eq!(wrong["detail"], unknown["detail"]);
+    assert_eq!(wrong["title"], unknown["title"]);
+}
+
+#[tokio::test]
+async fn stay_signed_in_lasts_30_days_and_otherwise_30_minutes_idle() {
+    let app = spawn_app().await;
+    app.signup("remy").await;
+
+    let res = login(&app, "remy", PASSWORD, true).await;
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("Max-Age=2592000"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/")
+    );
+    let body: Value = res.json().await.unwrap();
+    let days = (unix(body["expires_at"].as_str().unwrap())
+        - time::OffsetDateTime::now_utc().unix_timestamp())
+        / 86400;
+    assert!((29..=30).contains(&days), "remembered for {days} days");
+
+    let res = login(&app, "remy", PASSWORD, false).await;
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        !cookie.contains("Max-Age"),
+        "a browser-session cookie: {cookie}"
+    );
+    let body: Value = res.json().await.unwrap();
+    let mins = (unix(body["expires_at"].as_str().unwrap())
+        - time::OffsetDateTime::now_utc().unix_timestamp())
+        / 60;
+    assert!((29..=30).contains(&mins), "idle limit {mins} minutes");
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session_for_good() {
+    let app = spawn_app().await;
+    app.signup("leaver").await;
+    let token = app.login_token("leaver", false).await;
+    let res = plain_client()
+        .post(app.at("/api/v1/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_problem(
+        app.get_bearer("/api/v1/me", &token).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn signing_out_in_the_browser_clears_the_cookie() {
+    let app = spawn_app().await;
+    app.signup("cookie").await;
+    let res = app
+        .client
+        .post(app.at("/api/v1/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert!(
+        res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_problem(
+        app.client.get(app.at("/api/v1/me")).send().await.unwrap(),
+        401,
+        "unauthenticated",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn garbage_tokens_are_simply_unauthenticated() {
+    let app = spawn_app().await;
+    for token in [
+        "",
+        "lks_",
+        "lks_not-a-real-token",
+        "Bearer",
+        &format!("lks_{}", "x".repeat(43)),
+    ] {
+        assert_problem(
+            app.get_bearer("/api/v1/me", token).await,
+            401,
+            "unauthenticated",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn profile_changes_show_in_me() {
+    let app = spawn_app().await;
+    app.signup("profiled").await;
+    let res = app
+        .client
+        .patch(app.at("/api/v1/me/profile"))
+        .json(&json!({"name": "Pro Filed", "role": "developer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let me: Value = app
+        .client
+        .get(app.at("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["name"], "Pro Filed");
+    assert_eq!(me["role"], "developer");
+    let res = app
+        .client
+        .patch(app.at("/api/v1/me/profile"))
+        .json(&json!({"role": "wizard"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 422, "invalid_role").await;
+}

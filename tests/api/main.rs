@@ -1,0 +1,14 @@
+mod bad_input;
+mod browser;
+mod cli;
+mod csrf;
+mod health;
+mod helpers;
+mod https;
+mod login;
+mod mail;
+mod pages;
+mod sessions;
+mod signup;
+mod throttling;
+mod verification;

@@ -1,0 +1,152 @@
+//! Active sessions: list, revoke one, revoke others, revoke all. ASVS 4.0.3 V3.3.4 (users can
+//! see and end their sessions), V3.3.1 (revoked tokens stop working at once).
+
+use serde_json::Value;
+
+use crate::helpers::{assert_problem, plain_client, spawn_app};
+
+const CHROME_MAC: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+
+async fn sessions(app: &crate::helpers::TestApp, token: &str) -> Vec<Value> {
+    let res = app.get_bearer("/api/v1/me/sessions", token).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn sessions_are_listed_with_device_address_and_which_is_current() {
+    let app = spawn_app().await;
+    app.signup("lister").await;
+    let res = plain_client()
+        .post(app.at("/api/v1/login"))
+        .header("user-agent", CHROME_MAC)
+        .json(&serde_json::json!({"login": "lister", "password": crate::helpers::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let chrome: Value = res.json().await.unwrap();
+    let chrome_token = chrome["token"].as_str().unwrap();
+
+    let list = sessions(&app, chrome_token).await;
+    assert_eq!(list.len(), 2, "the sign-up session and the Chrome one");
+    let current: Vec<&Value> = list.iter().filter(|s| s["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0]["device"], "Chrome on macOS");
+    assert_eq!(current[0]["ip"], "127.0.0.1");
+    assert_eq!(current[0]["kind"], "api");
+    for field in ["id", "created_at", "last_seen_at", "expires_at"] {
+        assert!(current[0][field].is_string(), "{field}");
+    }
+}
+
+#[tokio::test]
+async fn last_seen_is_not_rewritten_on_every_request() {
+    let app = spawn_app().await;
+    app.signup("quiet").await;
+    let token = app.login_token("quiet", false).await;
+    let first = sessions(&app, &token).await;
+    for _ in 0..5 {
+        app.get_bearer("/api/v1/me", &token).await;
+    }
+    let later = sessions(&app, &token).await;
+    let seen =
+        |l: &[Value]| l.iter().find(|s| s["current"] == true).unwrap()["last_seen_at"].clone();
+    assert_eq!(seen(&first), seen(&later));
+}
+
+#[tokio::test]
+async fn revoking_one_session_signs_out_that_device_only() {
+    let app = spawn_app().await;
+    app.signup("owner").await;
+    let laptop = app.login_token("owner", false).await;
+    let phone = app.login_token("owner", true).await;
+    let list = sessions(&app, &laptop).await;
+    let phone_id = list.iter().find(|s| s["remember"] == true).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let res = plain_client()
+        .delete(app.at(&format!("/api/v1/me/sessions/{phone_id}")))
+        .bearer_auth(&laptop)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_problem(
+        app.get_bearer("/api/v1/me", &phone).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    assert_eq!(app.get_bearer("/api/v1/me", &laptop).await.status(), 200);
+}
+
+#[tokio::test]
+async fn another_accounts_session_cannot_be_revoked() {
+    let app = spawn_app().await;
+    app.signup("alice").await;
+    app.signup("mallory").await;
+    let alice = app.login_token("alice", false).await;
+    let mallory = app.login_token("mallory", false).await;
+    let alice_id = sessions(&app, &alice).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = plain_client()
+        .delete(app.at(&format!("/api/v1/me/sessions/{alice_id}")))
+        .bearer_auth(&mallory)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 404, "not_found").await;
+    assert_eq!(app.get_bearer("/api/v1/me", &alice).await.status(), 200);
+    let res = plain_client()
+        .delete(app.at("/api/v1/me/sessions/not-a-uuid"))
+        .bearer_auth(&mallory)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn revoking_others_keeps_this_session_and_all_ends_it_too() {
+    let app = spawn_app().await;
+    app.signup("many").await;
+    let a = app.login_token("many", false).await;
+    let b = app.login_token("many", false).await;
+    let c = app.login_token("many", true).await;
+
+    let res = plain_client()
+        .delete(app.at("/api/v1/me/sessions?scope=others"))
+        .bearer_auth(&a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["revoked"], 3, "b, c and the sign-up session");
+    assert_eq!(app.get_bearer("/api/v1/me", &a).await.status(), 200);
+    for gone in [&b, &c] {
+        assert_eq!(app.get_bearer("/api/v1/me", gone).await.status(), 401);
+    }
+
+    let res = plain_client()
+        .delete(app.at("/api/v1/me/sessions?scope=all"))
+        .bearer_auth(&a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.get_bearer("/api/v1/me", &a).await.status(), 401);
+
+    let d = app.login_token("many", false).await;
+    let res = plain_client()
+        .delete(app.at("/api/v1/me/sessions?scope=everything"))
+        .bearer_auth(&d)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "invalid_query").await;
+}

@@ -1,0 +1,180 @@
+//! Sign-up over the API. ASVS 4.0.3 V2.1.1 (≥ 8 characters), V2.1.2 (≥ 64 allowed, 128 here),
+//! V2.1.3 (no truncation), V2.1.4 (any Unicode), V2.1.7 (breached/common passwords refused),
+//! V2.4.1/V2.4.4 (Argon2id), V3.2.1 (a new session token at sign-up).
+
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, assert_problem, plain_client, spawn_app};
+
+#[tokio::test]
+async fn signing_up_returns_a_session_that_works_as_bearer_and_cookie() {
+    let app = spawn_app().await;
+    let body = app.signup("ada").await;
+    assert_eq!(body["status"], "signed_in");
+    let token = body["token"].as_str().unwrap();
+    assert!(token.starts_with("lks_") && token.len() >= 4 + 43);
+    assert_eq!(body["user"]["username"], "ada");
+    assert_eq!(body["user"]["email_verified"], false);
+
+    let me: Value = app
+        .get_bearer("/api/v1/me", token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "ada@example.com");
+    assert_eq!(me["mfa_enabled"], false);
+    // The sign-up client kept the cookie, so it is signed in too.
+    let res = app.client.get(app.at("/api/v1/me")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn every_invalid_field_is_reported_and_no_account_is_created() {
+    let app = spawn_app().await;
+    let res = app
+        .post_json(
+            "/api/v1/signup",
+            &json!({"email": "not-an-email", "username": "-bad-", "password": "short", "accept_terms": false}),
+        )
+        .await;
+    let body = assert_problem(res, 422, "invalid_email").await;
+    let codes: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "invalid_email",
+            "invalid_username",
+            "password_too_short",
+            "terms_not_accepted"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn common_passwords_and_passwords_equal_to_the_username_are_refused() {
+    let app = spawn_app().await;
+    for (password, code) in [
+        ("password123", "password_too_common"),
+        ("Grace-Hopper", "password_matches_identity"),
+    ] {
+        let res = app
+            .post_json(
+                "/api/v1/signup",
+                &json!({"email": "grace@example.com", "username": "grace-hopper", "password": password, "accept_terms": true}),
+            )
+            .await;
+        assert_problem(res, 422, code).await;
+    }
+    let res = app
+        .post_json(
+            "/api/v1/signup",
+            &json!({"email": "grace@example.com", "username": "grace-hopper", "password": "x".repeat(129), "accept_terms": true}),
+        )
+        .await;
+    assert_problem(res, 422, "password_too_long").await;
+}
+
+#[tokio::test]
+async fn long_unicode_passwords_are_kept_whole() {
+    let app = spawn_app().await;
+    // 128 characters, multi-byte: accepted, and only the whole password signs in.
+    let password = "пароль-ключ-".repeat(10) + "замок-ok";
+    assert_eq!(password.chars().count(), 128);
+    let res = app
+        .post_json(
+            "/api/v1/signup",
+            &json!({"email": "u@example.com", "username": "unicode", "password": password, "accept_terms": true}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let truncated: String = password.chars().take(72).collect();
+    for (candidate, expected) in [(&truncated, 401), (&password, 200)] {
+        let res = plain_client()
+            .post(app.at("/api/v1/login"))
+            .json(&json!({"login": "unicode", "password": candidate}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), expected);
+    }
+}
+
+#[tokio::test]
+async fn emails_and_usernames_are_unique_regardless_of_case() {
+    let app = spawn_app().await;
+    app.signup("octocat").await;
+    let res = app
+        .post_json(
+            "/api/v1/signup",
+            &json!({"email": "OCTOCAT@Example.com", "username": "someone-else", "password": PASSWORD, "accept_terms": true}),
+        )
+        .await;
+    assert_problem(res, 409, "email_taken").await;
+    let res = app
+        .post_json(
+            "/api/v1/signup",
+            &json!({"email": "other@example.com", "username": "OctoCat", "password": PASSWORD, "accept_terms": true}),
+        )
+        .await;
+    assert_problem(res, 409, "username_taken").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_sign_ups_for_one_username_leave_exactly_one_account() {
+    let app = spawn_app().await;
+    let attempts = (0..8).map(|i| {
+        let url = app.at("/api/v1/signup");
+        tokio::spawn(async move {
+            plain_client()
+                .post(url)
+                .json(
+                    &json!({"email": format!("racer{i}@example.com"), "username": "racer",
+                               "password": PASSWORD, "accept_terms": true}),
+                )
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    });
+    let mut statuses = Vec::new();
+    for a in attempts {
+        statuses.push(a.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409]);
+}
+
+#[tokio::test]
+async fn the_database_holds_neither_passwords_nor_session_tokens_in_the_clear() {
+    let app = spawn_app().await;
+    if app.engine != "sqlite" {
+        return; // the check reads the database files directly
+    }
+    let token = app.signup("hashed").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(app.dir.path().join("data")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().contains("latchkey.db") {
+            bytes.extend(std::fs::read(path).unwrap());
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains("hashed@example.com"),
+        "the scan reads the right files"
+    );
+    assert!(!text.contains(PASSWORD));
+    assert!(!text.contains(&token));
+    assert!(text.contains("$argon2id$v=19$m=19456,t=2,p=1$"));
+}

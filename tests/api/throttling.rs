@@ -1,0 +1,93 @@
+//! Failed sign-ins are throttled per account and per address. ASVS 4.0.3 V2.2.1: no more than
+//! 100 failed attempts per hour on one account (here at most 10 at once plus 40 an hour).
+
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, assert_problem, plain_client, spawn_app, spawn_app_with};
+
+async fn attempt(app: &TestApp, login: &str, password: &str) -> reqwest::Response {
+    plain_client()
+        .post(app.at("/api/v1/login"))
+        .json(&json!({"login": login, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_account_is_throttled_after_ten_failures_even_for_the_right_password() {
+    let app = spawn_app().await;
+    app.signup("target").await;
+    for _ in 0..10 {
+        assert_eq!(
+            attempt(&app, "target", "guess guess guess").await.status(),
+            401
+        );
+    }
+    let res = attempt(&app, "TARGET@example.com", PASSWORD).await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=90).contains(&retry),
+        "retry after {retry}s: a short wait, not a lockout"
+    );
+    assert_problem(res, 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn unknown_accounts_are_throttled_exactly_like_real_ones() {
+    let app = spawn_app().await;
+    for _ in 0..10 {
+        assert_eq!(
+            attempt(&app, "ghost", "guess guess guess").await.status(),
+            401
+        );
+    }
+    assert_problem(
+        attempt(&app, "ghost", "guess guess guess").await,
+        429,
+        "rate_limited",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn one_address_failing_across_many_accounts_is_throttled() {
+    let app = spawn_app_with(|c| c.throttle.ip_burst = 4).await;
+    for i in 0..4 {
+        assert_eq!(
+            attempt(&app, &format!("user{i}"), "guess guess guess")
+                .await
+                .status(),
+            401
+        );
+    }
+    assert_problem(
+        attempt(&app, "user9", "guess guess guess").await,
+        429,
+        "rate_limited",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_successful_sign_in_resets_the_account_allowance() {
+    let app = spawn_app().await;
+    app.signup("forgetful").await;
+    for _ in 0..9 {
+        assert_eq!(
+            attempt(&app, "forgetful", "not it at all").await.status(),
+            401
+        );
+    }
+    assert_eq!(attempt(&app, "forgetful", PASSWORD).await.status(), 200);
+    for _ in 0..9 {
+        assert_eq!(
+            attempt(&app, "forgetful", "not it at all").await.status(),
+            401
+        );
+    }
+}

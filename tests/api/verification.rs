@@ -1,0 +1,144 @@
+//! Email confirmation: single-use, expiring links sent through a real SMTP server.
+//! ASVS 4.0.3 V2.5.1 (links random and single-use), V3.5.3 (tokens stored hashed).
+
+use serde_json::{Value, json};
+
+use crate::helpers::{assert_problem, csrf_from, spawn_app};
+
+#[tokio::test]
+async fn the_link_in_the_confirmation_mail_confirms_the_address_once() {
+    let app = spawn_app().await;
+    let token = app.signup("ada").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mail = app.smtp.wait_for("ada@example.com", 1).await.pop().unwrap();
+    assert_eq!(mail.subject, "Confirm your email address");
+    assert!(
+        mail.html.contains("/verify/lkv_"),
+        "HTML part carries the link too"
+    );
+    let link = crate::helpers::link_token(&mail.text, "/verify/");
+    assert!(mail.text.contains(&format!("{}/verify/{link}", app.url)));
+
+    let res = app
+        .post_json("/api/v1/email-verifications", &json!({"token": link}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let me: Value = app
+        .get_bearer("/api/v1/me", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email_verified"], true);
+
+    let again = app
+        .post_json("/api/v1/email-verifications", &json!({"token": link}))
+        .await;
+    assert_problem(again, 400, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn made_up_links_are_refused() {
+    let app = spawn_app().await;
+    for token in [
+        "",
+        "lkv_nope",
+        &format!("lkv_{}", "A".repeat(43)),
+        &format!("lks_{}", "A".repeat(43)),
+    ] {
+        let res = app
+            .post_json("/api/v1/email-verifications", &json!({ "token": token }))
+            .await;
+        assert_problem(res, 400, "invalid_token").await;
+    }
+}
+
+#[tokio::test]
+async fn a_new_link_can_be_requested_until_the_address_is_confirmed() {
+    let app = spawn_app().await;
+    app.signup("lin").await;
+    let res = app
+        .client
+        .post(app.at("/api/v1/email-verifications/resend"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let mails = app.smtp.wait_for("lin@example.com", 2).await;
+    let second = crate::helpers::link_token(&mails[1].text, "/verify/");
+    assert_ne!(
+        second,
+        crate::helpers::link_token(&mails[0].text, "/verify/")
+    );
+    let res = app
+        .post_json("/api/v1/email-verifications", &json!({"token": second}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .client
+        .post(app.at("/api/v1/email-verifications/resend"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 409, "already_verified").await;
+}
+
+#[tokio::test]
+async fn resending_needs_a_session() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.at("/api/v1/email-verifications/resend"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 401, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn the_verify_page_confirms_only_when_its_button_is_pressed() {
+    let app = spawn_app().await;
+    app.signup("pia").await;
+    let link = app.verification_token("pia@example.com").await;
+
+    // Opening the link (as a mail scanner would) changes nothing.
+    let page = app
+        .client
+        .get(app.at(&format!("/verify/{link}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let me: Value = app
+        .client
+        .get(app.at("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email_verified"], false);
+
+    let res = app
+        .client
+        .post(app.at(&format!("/verify/{link}")))
+        .form(&[("csrf", csrf_from(&html))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let me: Value = app
+        .client
+        .get(app.at("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email_verified"], true);
+}
