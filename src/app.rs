@@ -64,6 +64,9 @@ impl Application {
                 config.listen
             );
         }
+        if config.behind_proxy && config.public_url.is_none() {
+            bail!("--behind-proxy needs --public-url: the address people reach the proxy at");
+        }
         create_data_dir(&config)?;
         let key_path = config
             .secret_key_file

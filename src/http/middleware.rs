@@ -76,6 +76,24 @@ fn same_origin(req: &Request) -> bool {
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
+/// Behind a TLS-terminating proxy, a request the proxy received over plain HTTP
+/// (`X-Forwarded-Proto: http`) is sent to the HTTPS public URL instead of being served.
+pub async fn require_https(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let s = &state.settings;
+    let plain = s.behind_proxy
+        && s.secure
+        && req
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.eq_ignore_ascii_case("http"));
+    if plain {
+        let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        return axum::response::Redirect::permanent(&s.link(path)).into_response();
+    }
+    next.run(req).await
+}
+
 /// Headers every response carries. The referrer policy matters: links with tokens in their path
 /// must not leak through `Referer`.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {

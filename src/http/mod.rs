@@ -43,6 +43,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(middleware::csrf_origin))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            middleware::require_https,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             middleware::security_headers,
         ))
         .layer(CatchPanicLayer::custom(|_| {

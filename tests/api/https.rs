@@ -95,4 +95,17 @@ async fn plain_http_is_refused_off_loopback_unless_behind_a_proxy() {
         sessions[0]["ip"], "203.0.113.9",
         "the address our proxy saw"
     );
+
+    // What reached the proxy over plain HTTP is sent to HTTPS, not served.
+    let res = crate::helpers::plain_client()
+        .get(format!("http://127.0.0.1:{}/login?x=1", app.port))
+        .header("x-forwarded-proto", "http")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 308);
+    assert_eq!(
+        res.headers()["location"],
+        "https://accounts.example.com/login?x=1"
+    );
 }
