@@ -1,5 +1,5 @@
 //! Bad input gets a 4xx problem+json with a stable code: never a 500, a panic or a half-made
-//! account. ASVS 4.0.3 V5.1.1/V5.1.3 (input validated), V7.4.1 (generic errors with an id).
+//! account. ASVS 4.0.3 V5.1.3 (input validated), V7.4.1 (generic errors with an id).
 
 use serde_json::json;
 

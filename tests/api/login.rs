@@ -1,6 +1,7 @@
 //! Password sign-in. ASVS 4.0.3 V2.2.1 (anti-automation, see throttling.rs), V3.2.1 (new token
 //! per sign-in), V3.3.1 (logout invalidates), V3.3.2 (re-authentication after idle/absolute
-//! limits), V3.4.1–V3.4.3 (cookie attributes), V2.5.2/V3.2.2 (no user enumeration).
+//! limits), V3.4.2–V3.4.3 (HttpOnly, SameSite), V3.2.2 (token entropy). Failures never reveal
+//! whether the account exists.
 
 use serde_json::{Value, json};
 

@@ -1,5 +1,6 @@
 //! Email confirmation: single-use, expiring links sent through a real SMTP server.
-//! ASVS 4.0.3 V2.5.1 (links random and single-use), V3.5.3 (tokens stored hashed).
+//! Links carry 256 random bits (ASVS 4.0.3 V3.2.2 asks 64 of session tokens), work once, and
+//! are stored only as hashes.
 
 use serde_json::{Value, json};
 
