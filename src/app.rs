@@ -106,6 +106,8 @@ impl Application {
             dev_mail: config.smtp_url().is_none() && listen_loopback,
             throttle: config.throttle.clone(),
             csrf_key: master.derive("latchkey csrf v1"),
+            sealer: crate::keys::Sealer::new(&master.derive("latchkey totp seal v1")),
+            recovery_key: master.derive("latchkey recovery codes v1"),
             public_url,
         };
         let state = AppState {

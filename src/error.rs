@@ -26,6 +26,20 @@ pub enum Error {
     InvalidToken,
     #[error("email already verified")]
     AlreadyVerified,
+    #[error("wrong password")]
+    InvalidPassword,
+    #[error("two-factor authentication is already on")]
+    MfaAlreadyEnabled,
+    #[error("two-factor authentication is off")]
+    MfaNotEnabled,
+    #[error("set up an authenticator first")]
+    MfaSetupRequired,
+    #[error("wrong code")]
+    InvalidCode,
+    #[error("code already used")]
+    CodeReplayed,
+    #[error("sign-in step expired")]
+    MfaTokenInvalid,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

@@ -49,3 +49,70 @@ impl MasterKey {
         out
     }
 }
+
+/// Authenticated encryption for secrets we must be able to read back (TOTP seeds):
+/// XChaCha20-Poly1305 with a random nonce, bound to the row it belongs to by `aad`.
+#[derive(Clone)]
+pub struct Sealer {
+    cipher: chacha20poly1305::XChaCha20Poly1305,
+}
+
+const NONCE_LEN: usize = 24;
+
+impl Sealer {
+    pub fn new(key: &[u8; 32]) -> Self {
+        use chacha20poly1305::KeyInit;
+        Self {
+            cipher: chacha20poly1305::XChaCha20Poly1305::new(key.into()),
+        }
+    }
+
+    pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+        use chacha20poly1305::aead::{Aead, Payload};
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::fill(&mut nonce);
+        let sealed = self
+            .cipher
+            .encrypt(
+                &nonce.into(),
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
+            .expect("XChaCha20-Poly1305 encryption cannot fail for in-memory buffers");
+        [nonce.as_slice(), &sealed].concat()
+    }
+
+    /// None if the data was altered, moved to another row, or sealed with another key.
+    pub fn open(&self, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead, Payload};
+        let (nonce, body) = sealed.split_at_checked(NONCE_LEN)?;
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
+        self.cipher
+            .decrypt(&nonce.into(), Payload { msg: body, aad })
+            .ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sealer;
+
+    #[test]
+    fn sealed_data_opens_only_with_its_key_and_row() {
+        let sealer = Sealer::new(&[7; 32]);
+        let sealed = sealer.seal(b"seed", b"row-1");
+        assert_eq!(
+            sealer.open(&sealed, b"row-1").as_deref(),
+            Some(&b"seed"[..])
+        );
+        assert_eq!(sealer.open(&sealed, b"row-2"), None);
+        assert_eq!(Sealer::new(&[8; 32]).open(&sealed, b"row-1"), None);
+        assert_ne!(
+            sealer.seal(b"seed", b"row-1"),
+            sealed,
+            "fresh nonce every time"
+        );
+    }
+}

@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod keys;
 pub mod mail;
+pub mod mfa;
 pub mod state;
 pub mod store;
 pub mod telemetry;

@@ -30,6 +30,10 @@ pub struct Settings {
     pub throttle: ThrottleConfig,
     /// Key for CSRF tokens, from the secret generated on first run.
     pub csrf_key: [u8; 32],
+    /// Seals TOTP secrets at rest.
+    pub sealer: crate::keys::Sealer,
+    /// Keys the hashes of recovery codes, so a database dump alone cannot brute-force them.
+    pub recovery_key: [u8; 32],
 }
 
 impl Settings {

@@ -1,5 +1,6 @@
 //! Accounts: sign-up, email confirmation and the profile a person fills in at onboarding.
 
+pub mod notices;
 pub mod profile;
 pub mod signup;
 pub mod verify;

@@ -52,6 +52,7 @@ pub async fn signup(
         password_hash: Some(password_hash),
         name,
         role: String::new(),
+        mfa_enabled: false,
         created_at: now,
     };
 

@@ -12,6 +12,14 @@ pub struct SignedIn {
     pub session: Issued,
 }
 
+pub enum Outcome {
+    SignedIn(SignedIn),
+    /// The password was right and the account has 2FA: finish with `mfa::second_step`.
+    MfaRequired {
+        mfa_token: String,
+    },
+}
+
 pub async fn login(
     state: &AppState,
     login: &str,
@@ -19,7 +27,7 @@ pub async fn login(
     remember: bool,
     kind: &str,
     client: &ClientInfo,
-) -> Result<SignedIn> {
+) -> Result<Outcome> {
     let t = &state.settings.throttle;
     let ip_rule = Rule {
         burst: t.ip_burst,
@@ -55,10 +63,16 @@ pub async fn login(
         return Err(Error::InvalidCredentials);
     };
     throttle::clear(&state.store, &account_key).await?;
+    if user.mfa_enabled {
+        let token = crate::mfa::second_step::begin(state, &user, remember, kind).await?;
+        return Ok(Outcome::MfaRequired {
+            mfa_token: token.into_string(),
+        });
+    }
 
     let mut tx = state.store.begin().await?;
     let session = sessions::issue(&mut tx, user.id, kind, remember, client).await?;
     tx.commit().await?;
     tracing::info!(user = %user.id, session = %session.session_id, remember, "signed in");
-    Ok(SignedIn { user, session })
+    Ok(Outcome::SignedIn(SignedIn { user, session }))
 }

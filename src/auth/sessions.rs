@@ -37,6 +37,7 @@ pub struct Issued {
 pub struct Current {
     pub session_id: Uuid,
     pub kind: String,
+    pub remember: bool,
     pub user: User,
 }
 
@@ -101,6 +102,7 @@ pub async fn authenticate(state: &AppState, presented: &str) -> Result<Option<Cu
     Ok(Some(Current {
         session_id: found.session_id,
         kind: found.kind,
+        remember: found.remember,
         user: found.user,
     }))
 }

@@ -10,6 +10,8 @@ use sha2::{Digest, Sha256};
 pub enum TokenKind {
     Session,
     EmailVerification,
+    /// The second step of a sign-in (`mfa_token`).
+    MfaChallenge,
 }
 
 impl TokenKind {
@@ -17,6 +19,7 @@ impl TokenKind {
         match self {
             Self::Session => "lks_",
             Self::EmailVerification => "lkv_",
+            Self::MfaChallenge => "lkm_",
         }
     }
 }

@@ -56,14 +56,14 @@ impl From<&User> for MeView {
             username: u.username.clone(),
             name: u.name.clone(),
             role: u.role.clone(),
-            mfa_enabled: false,
+            mfa_enabled: u.mfa_enabled,
             created_at: clock::rfc3339(u.created_at),
         }
     }
 }
 
 /// Browsers announce themselves with `Sec-Fetch-*`; anything else is an API client.
-fn session_kind(headers: &HeaderMap) -> &'static str {
+pub(super) fn session_kind(headers: &HeaderMap) -> &'static str {
     if headers.contains_key("sec-fetch-site") {
         "web"
     } else {
@@ -115,7 +115,7 @@ async fn signup_handler(
     ))
 }
 
-fn signed_in(user: &User, session: sessions::Issued) -> SignedInResponse {
+pub(super) fn signed_in(user: &User, session: sessions::Issued) -> SignedInResponse {
     SignedInResponse {
         status: "signed_in",
         expires_at: clock::rfc3339(session.expires_at),
@@ -134,7 +134,7 @@ pub struct LoginRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = SignedInResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
 async fn login_handler(
     State(state): State<AppState>,
     Client(client): Client,
@@ -143,7 +143,7 @@ async fn login_handler(
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let kind = session_kind(&headers);
-    let done = login::login(
+    match login::login(
         &state,
         &req.login,
         &req.password,
@@ -151,9 +151,39 @@ async fn login_handler(
         kind,
         &client,
     )
-    .await?;
-    let jar = jar.add(cookies::session(&state.settings, &done.session));
-    Ok((jar, Json(signed_in(&done.user, done.session))))
+    .await?
+    {
+        login::Outcome::SignedIn(done) => {
+            let jar = jar.add(cookies::session(&state.settings, &done.session));
+            Ok((
+                jar,
+                Json(LoginResponse::SignedIn(signed_in(&done.user, done.session))),
+            ))
+        }
+        login::Outcome::MfaRequired { mfa_token } => Ok((
+            jar,
+            Json(LoginResponse::MfaRequired(MfaRequiredResponse {
+                status: "mfa_required",
+                mfa_token,
+            })),
+        )),
+    }
+}
+
+/// Either signed in, or asked for a second factor (`POST /api/v1/login/mfa`).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginResponse {
+    SignedIn(SignedInResponse),
+    MfaRequired(MfaRequiredResponse),
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MfaRequiredResponse {
+    /// `mfa_required`
+    pub status: &'static str,
+    /// Valid for 5 minutes; send it with a code to `/api/v1/login/mfa`.
+    pub mfa_token: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/logout", tag = "auth", responses((status = 204), (status = 401, body = Problem)))]

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod cookies;
 pub mod extract;
+mod mfa;
 mod middleware;
 mod openapi;
 pub mod problem;
@@ -24,6 +25,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let api = api::routes()
+        .merge(mfa::routes())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

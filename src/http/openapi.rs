@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::api;
+use super::{api, mfa};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -11,7 +11,8 @@ use super::api;
     paths(
         api::signup_handler, api::login_handler, api::logout, api::me, api::update_profile,
         api::confirm_email, api::resend_verification, api::list_sessions, api::revoke_session,
-        api::revoke_sessions,
+        api::revoke_sessions, mfa::login_mfa, mfa::status, mfa::setup, mfa::enable,
+        mfa::regenerate, mfa::disable,
     ),
     components(schemas(super::problem::Problem, super::problem::FieldError)),
     modifiers(&Security),

@@ -127,6 +127,39 @@ impl From<Error> for ApiError {
                 "invalid_token",
                 "This link is invalid, has expired or was already used.",
             ),
+            Error::InvalidPassword => Self::new(
+                S::FORBIDDEN,
+                "invalid_password",
+                "Your password is incorrect.",
+            ),
+            Error::MfaAlreadyEnabled => Self::new(
+                S::CONFLICT,
+                "mfa_already_enabled",
+                "Two-factor authentication is already on.",
+            ),
+            Error::MfaNotEnabled => Self::new(
+                S::CONFLICT,
+                "mfa_not_enabled",
+                "Two-factor authentication is off.",
+            ),
+            Error::MfaSetupRequired => Self::new(
+                S::CONFLICT,
+                "mfa_setup_required",
+                "Start the set-up first: scan a new QR code.",
+            ),
+            Error::InvalidCode => {
+                Self::new(S::UNAUTHORIZED, "invalid_code", "That code is not valid.")
+            }
+            Error::CodeReplayed => Self::new(
+                S::UNAUTHORIZED,
+                "code_already_used",
+                "That code was already used. Wait for the next one.",
+            ),
+            Error::MfaTokenInvalid => Self::new(
+                S::UNAUTHORIZED,
+                "mfa_token_invalid",
+                "This sign-in attempt expired. Sign in again.",
+            ),
             Error::AlreadyVerified => Self::new(
                 S::CONFLICT,
                 "already_verified",

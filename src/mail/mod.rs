@@ -26,6 +26,42 @@ struct VerifyHtml<'a> {
     link: &'a str,
 }
 
+/// A security notice: something changed how the account signs in. Names the time, device
+/// and address, never a secret.
+pub struct Notice<'a> {
+    pub to: &'a str,
+    pub greeting: &'a str,
+    pub subject: &'a str,
+    pub headline: &'a str,
+    pub detail: &'a str,
+    pub device: &'a str,
+    pub ip: &'a str,
+    pub when: String,
+    pub forgot_link: String,
+    pub sessions_link: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notice.txt")]
+struct NoticeText<'a> {
+    n: &'a Notice<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notice.html")]
+struct NoticeHtml<'a> {
+    n: &'a Notice<'a>,
+}
+
+pub fn notice(n: &Notice<'_>) -> anyhow::Result<OutboxMessage> {
+    Ok(OutboxMessage {
+        recipient: n.to.to_owned(),
+        subject: n.subject.to_owned(),
+        text_body: NoticeText { n }.render()?,
+        html_body: NoticeHtml { n }.render()?,
+    })
+}
+
 /// The confirmation message for a new (or newly changed) address.
 pub fn verify_email(greeting: &str, email: &str, link: &str) -> anyhow::Result<OutboxMessage> {
     Ok(OutboxMessage {

@@ -3,6 +3,7 @@
 //! are written per dialect next to each other.
 
 mod mail;
+mod mfa;
 mod sessions;
 mod throttle;
 mod users;
@@ -17,6 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use mail::{OutboxMessage, QueuedMail};
+pub use mfa::{MfaChallenge, TotpCredential};
 pub use sessions::{NewSession, Session, SessionWithUser};
 pub use users::{NewUser, User};
 pub use verifications::Verification;

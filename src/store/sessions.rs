@@ -25,6 +25,8 @@ pub struct SessionWithUser {
     pub session_id: Uuid,
     #[sqlx(rename = "s_kind")]
     pub kind: String,
+    #[sqlx(rename = "s_remember")]
+    pub remember: bool,
     #[sqlx(rename = "s_idle_secs")]
     pub idle_secs: Option<i64>,
     #[sqlx(rename = "s_last_seen_at")]
@@ -81,10 +83,10 @@ impl Store {
         token_hash: &[u8],
     ) -> Result<Option<SessionWithUser>, StoreError> {
         Ok(on_pool!(self, p => sqlx::query_as::<_, SessionWithUser>(
-            "SELECT s.id AS s_id, s.kind AS s_kind, s.idle_secs AS s_idle_secs,
+            "SELECT s.id AS s_id, s.kind AS s_kind, s.remember AS s_remember, s.idle_secs AS s_idle_secs,
                     s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at,
                     u.id, u.email, u.email_verified_at, u.username, u.password_hash, u.name, u.role,
-                    u.created_at
+                    u.mfa_enabled, u.created_at
              FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = $1",
         )
@@ -137,14 +139,27 @@ impl Store {
         user_id: Uuid,
         keep: Option<Uuid>,
     ) -> Result<u64, StoreError> {
-        let done = on_pool!(self, p => sqlx::query(
+        let mut tx = self.begin().await?;
+        let n = tx.delete_sessions_except(user_id, keep).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+impl Tx {
+    /// Ends every session of the account except `keep` (if given).
+    pub async fn delete_sessions_except(
+        &mut self,
+        user_id: Uuid,
+        keep: Option<Uuid>,
+    ) -> Result<u64, StoreError> {
+        Ok(on_tx!(self, c => sqlx::query(
             "DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id <> $2)",
         )
         .bind(user_id)
         .bind(keep)
-        .execute(p)
+        .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
-        Ok(done)
+        .map(|r| r.rows_affected()))?)
     }
 }

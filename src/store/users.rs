@@ -13,6 +13,7 @@ pub struct User {
     pub password_hash: Option<String>,
     pub name: String,
     pub role: String,
+    pub mfa_enabled: bool,
     pub created_at: i64,
 }
 
@@ -28,7 +29,7 @@ pub struct NewUser<'a> {
 }
 
 pub(super) const USER_COLUMNS: &str =
-    "id, email, email_verified_at, username, password_hash, name, role, created_at";
+    "id, email, email_verified_at, username, password_hash, name, role, mfa_enabled, created_at";
 
 impl Tx {
     pub async fn insert_user(&mut self, u: &NewUser<'_>) -> Result<(), StoreError> {

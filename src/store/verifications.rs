@@ -66,6 +66,11 @@ impl Store {
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
-        Ok(links + sessions)
+        let challenges = on_pool!(self, p => sqlx::query("DELETE FROM mfa_challenges WHERE expires_at < $1")
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(links + sessions + challenges)
     }
 }

@@ -7,10 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::{
-    Flash, Form, FormError, Layout, csrf, csrf_failed, form_errors, layout, message, redirect_with,
-    render,
-};
+use super::guard::{CheckedForm, NoFields, SignedInForm};
+use super::{Flash, FormError, Layout, form_errors, layout, message, redirect_with, render};
 use crate::accounts::{profile, signup, verify};
 use crate::auth::{login, sessions};
 use crate::error::Error;
@@ -33,7 +31,7 @@ pub async fn home(State(state): State<AppState>, auth: Option<Auth>, jar: Cookie
     let Some(Auth(me)) = auth else {
         return Redirect::to("/login").into_response();
     };
-    let (jar, layout) = layout(&state, jar, Some(&me));
+    let (jar, layout) = layout(&state, jar, Some(&me)).await;
     let u = &me.user;
     render(
         jar,
@@ -69,7 +67,7 @@ pub async fn signup_page(
     if auth.is_some() {
         return Redirect::to("/").into_response();
     }
-    let (jar, layout) = layout(&state, jar, None);
+    let (jar, layout) = layout(&state, jar, None).await;
     render(
         jar,
         &SignupPage {
@@ -84,8 +82,6 @@ pub async fn signup_page(
 #[derive(Deserialize)]
 pub struct SignupForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     email: String,
     #[serde(default)]
     username: String,
@@ -99,11 +95,8 @@ pub async fn signup_submit(
     State(state): State<AppState>,
     Client(client): Client,
     jar: CookieJar,
-    Form(form): Form<SignupForm>,
+    CheckedForm(form): CheckedForm<SignupForm>,
 ) -> Response {
-    if !csrf::check(&state.settings, &jar, &form.csrf) {
-        return csrf_failed(&state, jar);
-    }
     let input = signup::SignupInput {
         email: form.email.clone(),
         username: form.username.clone(),
@@ -116,9 +109,9 @@ pub async fn signup_submit(
             let jar = jar.add(cookies::session(&state.settings, &done.session));
             (jar, Redirect::to("/welcome")).into_response()
         }
-        Err(e) => match form_errors(&state, jar, e) {
+        Err(e) => match form_errors(&state, jar, e).await {
             FormError::Show(jar, errors) => {
-                let (jar, layout) = layout(&state, jar, None);
+                let (jar, layout) = layout(&state, jar, None).await;
                 let page = SignupPage {
                     layout,
                     errors,
@@ -149,7 +142,7 @@ pub async fn login_page(
     if auth.is_some() {
         return Redirect::to("/").into_response();
     }
-    let (jar, layout) = layout(&state, jar, None);
+    let (jar, layout) = layout(&state, jar, None).await;
     render(
         jar,
         &LoginPage {
@@ -164,8 +157,6 @@ pub async fn login_page(
 #[derive(Deserialize)]
 pub struct LoginForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     login: String,
     #[serde(default)]
     password: String,
@@ -176,11 +167,8 @@ pub async fn login_submit(
     State(state): State<AppState>,
     Client(client): Client,
     jar: CookieJar,
-    Form(form): Form<LoginForm>,
+    CheckedForm(form): CheckedForm<LoginForm>,
 ) -> Response {
-    if !csrf::check(&state.settings, &jar, &form.csrf) {
-        return csrf_failed(&state, jar);
-    }
     let remember = form.remember.is_some();
     match login::login(
         &state,
@@ -192,18 +180,22 @@ pub async fn login_submit(
     )
     .await
     {
-        Ok(done) => {
+        Ok(login::Outcome::SignedIn(done)) => {
             let jar = jar.add(cookies::session(&state.settings, &done.session));
             (jar, Redirect::to("/")).into_response()
+        }
+        Ok(login::Outcome::MfaRequired { mfa_token }) => {
+            let jar = jar.add(super::mfa::pending_cookie(&state.settings, mfa_token));
+            (jar, Redirect::to("/login/2fa")).into_response()
         }
         Err(e) => {
             let status = match &e {
                 Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
                 _ => StatusCode::UNAUTHORIZED,
             };
-            match form_errors(&state, jar, e) {
+            match form_errors(&state, jar, e).await {
                 FormError::Show(jar, errors) => {
-                    let (jar, layout) = layout(&state, jar, None);
+                    let (jar, layout) = layout(&state, jar, None).await;
                     let page = LoginPage {
                         layout,
                         errors,
@@ -218,21 +210,12 @@ pub async fn login_submit(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    pub csrf: String,
-}
-
 pub async fn logout(
     State(state): State<AppState>,
     auth: Option<Auth>,
     jar: CookieJar,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(_): CheckedForm<NoFields>,
 ) -> Response {
-    if !csrf::check(&state.settings, &jar, &form.csrf) {
-        return csrf_failed(&state, jar);
-    }
     if let Some(Auth(me)) = auth
         && let Err(e) = sessions::logout(&state, &me).await
     {
@@ -280,7 +263,7 @@ pub async fn welcome_page(
     let Some(Auth(me)) = auth else {
         return Redirect::to("/login").into_response();
     };
-    let (jar, layout) = layout(&state, jar, Some(&me));
+    let (jar, layout) = layout(&state, jar, Some(&me)).await;
     let page = WelcomePage {
         layout,
         errors: vec![],
@@ -295,8 +278,6 @@ pub async fn welcome_page(
 #[derive(Deserialize)]
 pub struct WelcomeForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     role: String,
@@ -304,16 +285,9 @@ pub struct WelcomeForm {
 
 pub async fn welcome_submit(
     State(state): State<AppState>,
-    auth: Option<Auth>,
     jar: CookieJar,
-    Form(form): Form<WelcomeForm>,
+    SignedInForm { me, form }: SignedInForm<WelcomeForm>,
 ) -> Response {
-    let Some(Auth(me)) = auth else {
-        return Redirect::to("/login").into_response();
-    };
-    if !csrf::check(&state.settings, &jar, &form.csrf) {
-        return csrf_failed(&state, jar);
-    }
     let change = profile::ProfileChange {
         name: Some(form.name.clone()),
         role: Some(form.role.clone()),
@@ -321,9 +295,9 @@ pub async fn welcome_submit(
     };
     match profile::update(&state, &me, &change).await {
         Ok(_) => redirect_with(jar, "/", Flash::ProfileSaved),
-        Err(e) => match form_errors(&state, jar, e) {
+        Err(e) => match form_errors(&state, jar, e).await {
             FormError::Show(jar, errors) => {
-                let (jar, layout) = layout(&state, jar, Some(&me));
+                let (jar, layout) = layout(&state, jar, Some(&me)).await;
                 let page = WelcomePage {
                     layout,
                     errors,
@@ -355,7 +329,7 @@ pub async fn verify_page(
     Path(token): Path<String>,
 ) -> Response {
     let me = auth.map(|Auth(me)| me);
-    let (jar, layout) = layout(&state, jar, me.as_ref());
+    let (jar, layout) = layout(&state, jar, me.as_ref()).await;
     render(jar, &VerifyPage { layout, token })
 }
 
@@ -363,11 +337,8 @@ pub async fn verify_submit(
     State(state): State<AppState>,
     jar: CookieJar,
     Path(token): Path<String>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(_): CheckedForm<NoFields>,
 ) -> Response {
-    if !csrf::check(&state.settings, &jar, &form.csrf) {
-        return csrf_failed(&state, jar);
-    }
     match verify::confirm(&state, &token).await {
         Ok(()) => redirect_with(jar, "/", Flash::EmailVerified),
         Err(Error::InvalidToken) => message(
@@ -376,15 +347,15 @@ pub async fn verify_submit(
             StatusCode::BAD_REQUEST,
             "This link cannot be used",
             "The confirmation link is invalid, has expired or was already used. Sign in and ask for a new one.",
-        ),
-        Err(e) => match form_errors(&state, jar, e) {
+        ).await,
+        Err(e) => match form_errors(&state, jar, e).await {
             FormError::Show(jar, errors) => message(
                 &state,
                 jar,
                 StatusCode::BAD_REQUEST,
                 "Not confirmed",
                 errors.join(" "),
-            ),
+            ).await,
             FormError::Page(page) => page,
         },
     }
@@ -392,27 +363,23 @@ pub async fn verify_submit(
 
 pub async fn resend(
     State(state): State<AppState>,
-    auth: Option<Auth>,
     jar: CookieJar,
-    Form(form): Form<CsrfForm>,
+    SignedInForm { me, .. }: SignedInForm<NoFields>,
 ) -> Response {
-    let Some(Auth(me)) = auth else {
-        return Redirect::to("/login").into_response();
-    };
-    if !csrf::check(&state.settings, &jar, &form.csrf) {
-        return csrf_failed(&state, jar);
-    }
     match verify::resend(&state, &me).await {
         Ok(()) => redirect_with(jar, "/", Flash::VerificationSent),
         Err(Error::AlreadyVerified) => redirect_with(jar, "/", Flash::EmailVerified),
-        Err(e) => match form_errors(&state, jar, e) {
-            FormError::Show(jar, errors) => message(
-                &state,
-                jar,
-                StatusCode::TOO_MANY_REQUESTS,
-                "Not sent",
-                errors.join(" "),
-            ),
+        Err(e) => match form_errors(&state, jar, e).await {
+            FormError::Show(jar, errors) => {
+                message(
+                    &state,
+                    jar,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Not sent",
+                    errors.join(" "),
+                )
+                .await
+            }
             FormError::Page(page) => page,
         },
     }
@@ -426,6 +393,6 @@ struct TermsPage {
 
 pub async fn terms(State(state): State<AppState>, auth: Option<Auth>, jar: CookieJar) -> Response {
     let me = auth.map(|Auth(me)| me);
-    let (jar, layout) = layout(&state, jar, me.as_ref());
+    let (jar, layout) = layout(&state, jar, me.as_ref()).await;
     render(jar, &TermsPage { layout })
 }

@@ -51,6 +51,6 @@ pub async fn mail(State(state): State<AppState>, jar: CookieJar) -> Response {
             text_body: m.text_body,
         })
         .collect();
-    let (jar, layout) = layout(&state, jar, None);
+    let (jar, layout) = layout(&state, jar, None).await;
     render(jar, &DevMailPage { layout, mails })
 }

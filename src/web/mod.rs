@@ -4,11 +4,12 @@
 mod account;
 pub mod csrf;
 mod dev;
+mod guard;
+mod mfa;
 mod settings;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -41,18 +42,41 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(account::verify_page).post(account::verify_submit),
         )
         .route("/terms", get(account::terms))
+        .route(
+            "/login/2fa",
+            get(mfa::second_step_page).post(mfa::second_step_submit),
+        )
+        .route("/settings/account", get(mfa::settings_page))
+        .route("/settings/account/2fa/setup", post(mfa::setup))
+        .route("/settings/account/2fa/enable", post(mfa::enable))
+        .route(
+            "/settings/account/2fa/recovery-codes",
+            post(mfa::regenerate),
+        )
+        .route("/settings/account/2fa/disable", post(mfa::disable))
         .route("/settings/sessions", get(settings::sessions_page))
         .route(
             "/settings/sessions/revoke-others",
             post(settings::revoke_others),
         )
         .route("/settings/sessions/{id}/revoke", post(settings::revoke_one))
-        .route("/static/app.css", get(stylesheet));
+        .route("/static/app.css", get(stylesheet))
+        .route("/static/app.js", get(script));
     if state.settings.dev_mail {
         router.route("/_dev/mail", get(dev::mail))
     } else {
         router
     }
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.js"),
+    )
 }
 
 async fn stylesheet() -> impl IntoResponse {
@@ -70,6 +94,8 @@ pub struct Layout {
     pub user: Option<String>,
     pub unverified: bool,
     pub unverified_email: String,
+    /// Set when 2FA is on and few recovery codes are left.
+    pub low_codes: Option<i64>,
     pub flash: Option<&'static str>,
     pub csrf: String,
 }
@@ -86,6 +112,8 @@ pub enum Flash {
     SessionRevoked,
     OthersRevoked,
     ProfileSaved,
+    MfaDisabled,
+    SetupExpired,
 }
 
 impl Flash {
@@ -97,6 +125,8 @@ impl Flash {
             Self::SessionRevoked => "session_revoked",
             Self::OthersRevoked => "others_revoked",
             Self::ProfileSaved => "profile_saved",
+            Self::MfaDisabled => "mfa_disabled",
+            Self::SetupExpired => "setup_expired",
         }
     }
 
@@ -108,6 +138,8 @@ impl Flash {
             "session_revoked" => "The session was revoked.",
             "others_revoked" => "All your other sessions are signed out.",
             "profile_saved" => "Your profile is saved.",
+            "mfa_disabled" => "Two-factor authentication is off.",
+            "setup_expired" => "Start the two-factor set-up again.",
             _ => return None,
         })
     }
@@ -123,7 +155,7 @@ pub fn redirect_with(jar: CookieJar, to: &str, flash: Flash) -> Response {
 }
 
 /// Builds the layout: reads (and clears) the flash, makes sure a CSRF cookie exists.
-pub fn layout(state: &AppState, jar: CookieJar, me: Option<&Current>) -> (CookieJar, Layout) {
+pub async fn layout(state: &AppState, jar: CookieJar, me: Option<&Current>) -> (CookieJar, Layout) {
     let flash = jar.get(FLASH_COOKIE).and_then(|c| Flash::text(c.value()));
     let jar = if flash.is_some() {
         jar.remove(Cookie::build(FLASH_COOKIE).path("/"))
@@ -131,7 +163,15 @@ pub fn layout(state: &AppState, jar: CookieJar, me: Option<&Current>) -> (Cookie
         jar
     };
     let (jar, csrf) = csrf::ensure(&state.settings, jar);
+    let low_codes = match me {
+        Some(m) if m.user.mfa_enabled => crate::mfa::codes_left(state, &m.user)
+            .await
+            .ok()
+            .filter(|left| *left <= crate::mfa::LOW_CODES),
+        _ => None,
+    };
     let layout = Layout {
+        low_codes,
         user: me.map(|m| m.user.username.clone()),
         unverified: me.is_some_and(|m| m.user.email_verified_at.is_none()),
         unverified_email: me.map(|m| m.user.email.clone()).unwrap_or_default(),
@@ -167,14 +207,14 @@ pub struct MessagePage {
     pub text: String,
 }
 
-pub fn message(
+pub async fn message(
     state: &AppState,
     jar: CookieJar,
     status: StatusCode,
     heading: &'static str,
     text: impl Into<String>,
 ) -> Response {
-    let (jar, layout) = layout(state, jar, None);
+    let (jar, layout) = layout(state, jar, None).await;
     render_status(
         status,
         jar,
@@ -196,7 +236,7 @@ pub enum FormError {
 
 /// Turns a use-case error into messages for the form that caused it, or into a whole error
 /// page when the person cannot fix it by editing the form.
-pub fn form_errors(state: &AppState, jar: CookieJar, e: Error) -> FormError {
+pub async fn form_errors(state: &AppState, jar: CookieJar, e: Error) -> FormError {
     let one = |s: &str| vec![s.to_owned()];
     let messages = match e {
         Error::Invalid(errors) => errors.into_iter().map(|e| e.message).collect(),
@@ -210,40 +250,23 @@ pub fn form_errors(state: &AppState, jar: CookieJar, e: Error) -> FormError {
         Error::Overloaded { .. } => one("The server is busy. Try again in a moment."),
         Error::Internal(cause) => {
             tracing::error!(error = ?cause, "internal error");
-            return FormError::Page(message(
-                state,
-                jar,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "Something went wrong on our side. Try again.",
-            ));
+            return FormError::Page(
+                message(
+                    state,
+                    jar,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "Something went wrong on our side. Try again.",
+                )
+                .await,
+            );
         }
         other => one(&other.to_string()),
     };
     FormError::Show(jar, messages)
 }
 
-/// `axum::Form`, answering malformed submissions with a page rather than plain text.
-pub struct Form<T>(pub T);
-
-impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequest<S> for Form<T> {
-    type Rejection = Response;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
-        axum::Form::<T>::from_request(req, state)
-            .await
-            .map(|axum::Form(v)| Self(v))
-            .map_err(|r| {
-                (
-                    r.status(),
-                    "This form submission was malformed. Go back and try again.",
-                )
-                    .into_response()
-            })
-    }
-}
-
-pub fn csrf_failed(state: &AppState, jar: CookieJar) -> Response {
+pub async fn csrf_failed(state: &AppState, jar: CookieJar) -> Response {
     message(
         state,
         jar,
@@ -251,6 +274,7 @@ pub fn csrf_failed(state: &AppState, jar: CookieJar) -> Response {
         "This form has expired",
         "Go back, reload the page and submit the form again.",
     )
+    .await
 }
 
 /// Unknown paths: a page for browsers, problem+json for everyone else.

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use uuid::Uuid;
 
-use super::account::CsrfForm;
-use super::{Flash, Form, Layout, csrf, csrf_failed, layout, message, redirect_with, render};
+use super::guard::{NoFields, SignedInForm};
+use super::{Flash, Layout, layout, message, redirect_with, render};
 use crate::auth::sessions::{self, SessionView};
 use crate::error::Error;
 use crate::http::extract::{Auth, Path};
@@ -31,7 +31,7 @@ pub async fn sessions_page(
     };
     match sessions::list(&state, &me).await {
         Ok(list) => {
-            let (jar, layout) = layout(&state, jar, Some(&me));
+            let (jar, layout) = layout(&state, jar, Some(&me)).await;
             render(
                 jar,
                 &SessionsPage {
@@ -46,42 +46,31 @@ pub async fn sessions_page(
 
 pub async fn revoke_one(
     State(state): State<AppState>,
-    auth: Option<Auth>,
     jar: CookieJar,
     Path(id): Path<Uuid>,
-    Form(form): Form<CsrfForm>,
+    SignedInForm { me, .. }: SignedInForm<NoFields>,
 ) -> Response {
-    let Some(Auth(me)) = auth else {
-        return Redirect::to("/login").into_response();
-    };
-    if !csrf::check(&state.settings, &jar, &form.csrf) {
-        return csrf_failed(&state, jar);
-    }
     match sessions::revoke(&state, &me, id).await {
         Ok(()) => redirect_with(jar, "/settings/sessions", Flash::SessionRevoked),
-        Err(Error::NotFound(_)) => message(
-            &state,
-            jar,
-            StatusCode::NOT_FOUND,
-            "No such session",
-            "It may already have ended.",
-        ),
+        Err(Error::NotFound(_)) => {
+            message(
+                &state,
+                jar,
+                StatusCode::NOT_FOUND,
+                "No such session",
+                "It may already have ended.",
+            )
+            .await
+        }
         Err(e) => crate::http::problem::ApiError::from(e).into_response(),
     }
 }
 
 pub async fn revoke_others(
     State(state): State<AppState>,
-    auth: Option<Auth>,
     jar: CookieJar,
-    Form(form): Form<CsrfForm>,
+    SignedInForm { me, .. }: SignedInForm<NoFields>,
 ) -> Response {
-    let Some(Auth(me)) = auth else {
-        return Redirect::to("/login").into_response();
-    };
-    if !csrf::check(&state.settings, &jar, &form.csrf) {
-        return csrf_failed(&state, jar);
-    }
     match sessions::revoke_all(&state, &me, true).await {
         Ok(_) => redirect_with(jar, "/settings/sessions", Flash::OthersRevoked),
         Err(e) => crate::http::problem::ApiError::from(e).into_response(),

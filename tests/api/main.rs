@@ -7,6 +7,7 @@ mod helpers;
 mod https;
 mod login;
 mod mail;
+mod mfa;
 mod pages;
 mod sessions;
 mod signup;

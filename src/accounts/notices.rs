@@ -1,0 +1,71 @@
+//! Security notices: a mail to the owner whenever something changes how the account signs in.
+
+use crate::auth::ClientInfo;
+use crate::auth::sessions::describe_device;
+use crate::error::Result;
+use crate::mail::{self, Notice};
+use crate::state::AppState;
+use crate::store::{Tx, User};
+
+pub struct What<'a> {
+    pub subject: &'a str,
+    pub headline: &'a str,
+    pub detail: &'a str,
+}
+
+/// Queues the notice in the caller's transaction: it goes out exactly when the change lands.
+pub async fn queue(
+    tx: &mut Tx,
+    state: &AppState,
+    user: &User,
+    client: &ClientInfo,
+    what: &What<'_>,
+) -> Result<()> {
+    let greeting = if user.name.is_empty() {
+        &user.username
+    } else {
+        &user.name
+    };
+    let device = if client.user_agent.is_empty() {
+        "an unknown device".to_owned()
+    } else {
+        describe_device(&client.user_agent)
+    };
+    let message = mail::notice(&Notice {
+        to: &user.email,
+        greeting,
+        subject: what.subject,
+        headline: what.headline,
+        detail: what.detail,
+        device: &device,
+        ip: if client.ip.is_empty() {
+            "unknown"
+        } else {
+            &client.ip
+        },
+        when: format!(
+            "{} UTC",
+            crate::clock::rfc3339(crate::clock::now())
+                .replace('T', " ")
+                .trim_end_matches('Z')
+        ),
+        forgot_link: state.settings.link("/forgot"),
+        sessions_link: state.settings.link("/settings/sessions"),
+    })?;
+    tx.enqueue_mail(&message, crate::clock::now()).await?;
+    Ok(())
+}
+
+/// Sends a notice on its own, outside any other change.
+pub async fn send(
+    state: &AppState,
+    user: &User,
+    client: &ClientInfo,
+    what: &What<'_>,
+) -> Result<()> {
+    let mut tx = state.store.begin().await?;
+    queue(&mut tx, state, user, client, what).await?;
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    Ok(())
+}

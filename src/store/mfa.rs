@@ -1,0 +1,244 @@
+//! Two-factor tables: `totp_credentials`, `recovery_codes` and `mfa_challenges`.
+
+use uuid::Uuid;
+
+use super::{Store, StoreError, Tx, on_pool, on_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TotpCredential {
+    pub secret_sealed: Vec<u8>,
+    pub enabled_at: Option<i64>,
+    pub last_step: Option<i64>,
+}
+
+/// A password step that still waits for its second factor.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MfaChallenge {
+    pub user_id: Uuid,
+    pub remember: bool,
+    pub kind: String,
+    pub failures: i32,
+    pub expires_at: i64,
+}
+
+impl Store {
+    pub async fn totp_of(&self, user_id: Uuid) -> Result<Option<TotpCredential>, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_as::<_, TotpCredential>(
+            "SELECT secret_sealed, enabled_at, last_step FROM totp_credentials WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(p)
+        .await)?)
+    }
+
+    /// Stores a new pending secret, replacing an earlier unconfirmed one but never an
+    /// enabled one. False when 2FA is already on.
+    pub async fn put_pending_totp(
+        &self,
+        user_id: Uuid,
+        sealed: &[u8],
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let n = on_pool!(self, p => sqlx::query(
+            "INSERT INTO totp_credentials (user_id, secret_sealed, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (user_id) DO UPDATE
+                SET secret_sealed = excluded.secret_sealed, created_at = excluded.created_at, last_step = NULL
+                WHERE totp_credentials.enabled_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(sealed)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Accepts time step `step` for the account unless it (or a later one) was used already.
+    pub async fn claim_totp_step(&self, user_id: Uuid, step: i64) -> Result<bool, StoreError> {
+        let n = on_pool!(self, p => sqlx::query(
+            "UPDATE totp_credentials SET last_step = $1
+             WHERE user_id = $2 AND enabled_at IS NOT NULL AND (last_step IS NULL OR last_step < $1)",
+        )
+        .bind(step)
+        .bind(user_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Spends a recovery code; false if it is unknown or already spent.
+    pub async fn use_recovery_code(
+        &self,
+        user_id: Uuid,
+        code_hash: &[u8],
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let n = on_pool!(self, p => sqlx::query(
+            "UPDATE recovery_codes SET used_at = $1
+             WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(code_hash)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    pub async fn recovery_codes_left(&self, user_id: Uuid) -> Result<i64, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_one(p)
+        .await)?)
+    }
+
+    pub async fn insert_mfa_challenge(
+        &self,
+        token_hash: &[u8],
+        user_id: Uuid,
+        remember: bool,
+        kind: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, p => sqlx::query(
+            "INSERT INTO mfa_challenges (token_hash, user_id, remember, kind, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(remember)
+        .bind(kind)
+        .bind(now)
+        .bind(expires_at)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn mfa_challenge(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<MfaChallenge>, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_as::<_, MfaChallenge>(
+            "SELECT user_id, remember, kind, failures, expires_at FROM mfa_challenges WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(p)
+        .await)?)
+    }
+
+    /// Counts a wrong code; the challenge is gone once it has `max_failures`.
+    pub async fn mfa_challenge_failed(
+        &self,
+        token_hash: &[u8],
+        max_failures: i32,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        on_tx!(tx, c => sqlx::query("UPDATE mfa_challenges SET failures = failures + 1 WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        on_tx!(tx, c => sqlx::query("DELETE FROM mfa_challenges WHERE token_hash = $1 AND failures >= $2")
+            .bind(token_hash)
+            .bind(max_failures)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        tx.commit().await
+    }
+}
+
+impl Tx {
+    /// Completes a second step: whoever deletes the challenge first signs in, once.
+    pub async fn take_mfa_challenge(&mut self, token_hash: &[u8]) -> Result<bool, StoreError> {
+        let n = on_tx!(self, c => sqlx::query("DELETE FROM mfa_challenges WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Turns a pending secret on, accepting `step` as its first used code.
+    pub async fn enable_totp(
+        &mut self,
+        user_id: Uuid,
+        step: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let n = on_tx!(self, c => sqlx::query(
+            "UPDATE totp_credentials SET enabled_at = $1, last_step = $2
+             WHERE user_id = $3 AND enabled_at IS NULL",
+        )
+        .bind(now)
+        .bind(step)
+        .bind(user_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if n == 1 {
+            self.set_mfa_flag(user_id, true).await?;
+        }
+        Ok(n == 1)
+    }
+
+    /// Turns 2FA off: the secret and every recovery code go.
+    pub async fn disable_mfa(&mut self, user_id: Uuid) -> Result<bool, StoreError> {
+        let n = on_tx!(self, c => sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1 AND enabled_at IS NOT NULL")
+            .bind(user_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        on_tx!(self, c => sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        self.set_mfa_flag(user_id, false).await?;
+        Ok(n == 1)
+    }
+
+    async fn set_mfa_flag(&mut self, user_id: Uuid, on: bool) -> Result<(), StoreError> {
+        on_tx!(self, c => sqlx::query("UPDATE users SET mfa_enabled = $1 WHERE id = $2")
+            .bind(on)
+            .bind(user_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Replaces the account's recovery codes: the old set stops working in the same commit.
+    pub async fn replace_recovery_codes(
+        &mut self,
+        user_id: Uuid,
+        hashes: &[Vec<u8>],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, c => sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        for hash in hashes {
+            on_tx!(self, c => sqlx::query(
+                "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(user_id)
+            .bind(hash)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+}

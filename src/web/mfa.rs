@@ -1,0 +1,324 @@
+//! Two-factor pages: the sign-in second step (`/login/2fa`) and the 2FA part of
+//! `/settings/account`.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::Cookie;
+use serde::Deserialize;
+
+use super::guard::{CheckedForm, SignedInForm};
+use super::{Flash, FormError, Layout, form_errors, layout, redirect_with, render, render_status};
+use crate::error::Error;
+use crate::http::cookies;
+use crate::http::extract::{Auth, Client};
+use crate::mfa::{self, second_step};
+use crate::state::{AppState, Settings};
+
+/// Carries the `mfa_token` from the password step to `/login/2fa`, never in a URL.
+fn pending_cookie_name(settings: &Settings) -> &'static str {
+    if settings.secure {
+        "__Host-latchkey_mfa"
+    } else {
+        "latchkey_mfa"
+    }
+}
+
+pub fn pending_cookie(settings: &Settings, mfa_token: String) -> Cookie<'static> {
+    let mut c = cookies::base(pending_cookie_name(settings), mfa_token, settings.secure);
+    c.set_max_age(time::Duration::seconds(second_step::CHALLENGE_SECS));
+    c
+}
+
+#[derive(Template)]
+#[template(path = "web/login_2fa.html")]
+struct SecondStepPage {
+    layout: Layout,
+    errors: Vec<String>,
+    recovery: bool,
+}
+
+#[derive(Deserialize)]
+pub struct MethodQuery {
+    method: Option<String>,
+}
+
+pub async fn second_step_page(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<MethodQuery>,
+) -> Response {
+    if jar.get(pending_cookie_name(&state.settings)).is_none() {
+        return Redirect::to("/login").into_response();
+    }
+    let (jar, layout) = layout(&state, jar, None).await;
+    let recovery = q.method.as_deref() == Some("recovery");
+    render(
+        jar,
+        &SecondStepPage {
+            layout,
+            errors: vec![],
+            recovery,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SecondStepForm {
+    code: Option<String>,
+    recovery_code: Option<String>,
+}
+
+pub async fn second_step_submit(
+    State(state): State<AppState>,
+    Client(client): Client,
+    jar: CookieJar,
+    CheckedForm(form): CheckedForm<SecondStepForm>,
+) -> Response {
+    let cookie_name = pending_cookie_name(&state.settings);
+    let Some(token) = jar.get(cookie_name).map(|c| c.value().to_owned()) else {
+        return Redirect::to("/login").into_response();
+    };
+    let recovery = form.recovery_code.is_some();
+    let proof = match (&form.code, &form.recovery_code) {
+        (_, Some(code)) => second_step::Proof::RecoveryCode(code),
+        (Some(code), None) => second_step::Proof::Totp(code),
+        (None, None) => second_step::Proof::Totp(""),
+    };
+    match second_step::complete(&state, &token, proof, &client).await {
+        Ok(done) => {
+            let jar = jar
+                .add(cookies::session(&state.settings, &done.session))
+                .remove(Cookie::build(cookie_name).path("/"));
+            (jar, Redirect::to("/")).into_response()
+        }
+        Err(Error::MfaTokenInvalid) => {
+            let jar = jar.remove(Cookie::build(cookie_name).path("/"));
+            super::message(
+                &state,
+                jar,
+                StatusCode::UNAUTHORIZED,
+                "Sign in again",
+                "This sign-in attempt expired or had too many wrong codes. Sign in again.",
+            )
+            .await
+        }
+        Err(e) => match form_errors(&state, jar, e).await {
+            FormError::Show(jar, errors) => {
+                let (jar, layout) = layout(&state, jar, None).await;
+                render_status(
+                    StatusCode::UNAUTHORIZED,
+                    jar,
+                    &SecondStepPage {
+                        layout,
+                        errors,
+                        recovery,
+                    },
+                )
+            }
+            FormError::Page(page) => page,
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/account.html")]
+struct AccountPage {
+    layout: Layout,
+    errors: Vec<String>,
+    mfa_enabled: bool,
+    codes_left: i64,
+}
+
+async fn account_page(
+    state: &AppState,
+    jar: CookieJar,
+    me: &crate::auth::Current,
+    errors: Vec<String>,
+) -> Response {
+    let codes_left = match mfa::codes_left(state, &me.user).await {
+        Ok(n) => n,
+        Err(e) => return crate::http::problem::ApiError::from(e).into_response(),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let (jar, layout) = layout(state, jar, Some(me)).await;
+    let page = AccountPage {
+        layout,
+        errors,
+        mfa_enabled: me.user.mfa_enabled,
+        codes_left,
+    };
+    render_status(status, jar, &page)
+}
+
+pub async fn settings_page(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    jar: CookieJar,
+) -> Response {
+    let Some(Auth(me)) = auth else {
+        return Redirect::to("/login").into_response();
+    };
+    account_page(&state, jar, &me, vec![]).await
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/mfa_setup.html")]
+struct SetupPage {
+    layout: Layout,
+    errors: Vec<String>,
+    qr_svg: String,
+    secret_grouped: String,
+}
+
+/// Shows the given errors on the account page, or a whole page for what a form cannot fix.
+async fn show_error(
+    state: &AppState,
+    jar: CookieJar,
+    me: &crate::auth::Current,
+    e: Error,
+) -> Response {
+    match form_errors(state, jar, e).await {
+        FormError::Show(jar, errors) => account_page(state, jar, me, errors).await,
+        FormError::Page(page) => page,
+    }
+}
+
+pub async fn setup(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    SignedInForm { me, form }: SignedInForm<PasswordForm>,
+) -> Response {
+    match mfa::setup(&state, &me, &form.password).await {
+        Ok(s) => {
+            let (jar, layout) = layout(&state, jar, Some(&me)).await;
+            let page = SetupPage {
+                layout,
+                errors: vec![],
+                qr_svg: s.qr_svg,
+                secret_grouped: mfa::codes::grouped(&s.secret_base32),
+            };
+            render(jar, &page)
+        }
+        Err(e) => show_error(&state, jar, &me, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/recovery_codes.html")]
+struct CodesPage {
+    layout: Layout,
+    intro: &'static str,
+    codes: Vec<String>,
+    download: String,
+}
+
+fn codes_page(
+    layout: Layout,
+    intro: &'static str,
+    username: &str,
+    codes: Vec<String>,
+) -> CodesPage {
+    let text = format!(
+        "Latchkey recovery codes for {username}\n\n{}\n",
+        codes.join("\n")
+    );
+    let download = text
+        .replace('%', "%25")
+        .replace('\n', "%0A")
+        .replace(' ', "%20");
+    CodesPage {
+        layout,
+        intro,
+        codes,
+        download,
+    }
+}
+
+pub async fn enable(
+    State(state): State<AppState>,
+    Client(client): Client,
+    jar: CookieJar,
+    SignedInForm { me, form }: SignedInForm<CodeForm>,
+) -> Response {
+    match mfa::enable(&state, &me, &form.code, &client).await {
+        Ok(done) => {
+            let jar = jar.add(cookies::session(&state.settings, &done.session));
+            let (jar, layout) = layout(&state, jar, None).await;
+            let intro = "Two-factor authentication is on, and every other session was signed out.";
+            render(
+                jar,
+                &codes_page(layout, intro, &me.user.username, done.recovery_codes),
+            )
+        }
+        Err(e @ (Error::InvalidCode | Error::Invalid(_))) => {
+            let pending = match mfa::pending_setup(&state, &me).await {
+                Ok(Some(p)) => p,
+                Ok(None) => return redirect_with(jar, "/settings/account", Flash::SetupExpired),
+                Err(e) => return show_error(&state, jar, &me, e).await,
+            };
+            let errors = match &e {
+                Error::Invalid(list) => list.iter().map(|i| i.message.clone()).collect(),
+                _ => vec![
+                    "That code did not match. Check the time on your phone and try the next code."
+                        .to_owned(),
+                ],
+            };
+            let (jar, layout) = layout(&state, jar, Some(&me)).await;
+            let page = SetupPage {
+                layout,
+                errors,
+                qr_svg: pending.qr_svg,
+                secret_grouped: mfa::codes::grouped(&pending.secret_base32),
+            };
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, jar, &page)
+        }
+        Err(e) => show_error(&state, jar, &me, e).await,
+    }
+}
+
+pub async fn regenerate(
+    State(state): State<AppState>,
+    Client(client): Client,
+    jar: CookieJar,
+    SignedInForm { me, form }: SignedInForm<PasswordForm>,
+) -> Response {
+    match mfa::regenerate_codes(&state, &me, &form.password, &client).await {
+        Ok(codes) => {
+            let (jar, layout) = layout(&state, jar, Some(&me)).await;
+            let intro = "Your new recovery codes are ready; the old ones no longer work.";
+            render(jar, &codes_page(layout, intro, &me.user.username, codes))
+        }
+        Err(e) => show_error(&state, jar, &me, e).await,
+    }
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    Client(client): Client,
+    jar: CookieJar,
+    SignedInForm { me, form }: SignedInForm<PasswordForm>,
+) -> Response {
+    match mfa::disable(&state, &me, &form.password, &client).await {
+        Ok(()) => redirect_with(jar, "/settings/account", Flash::MfaDisabled),
+        Err(e) => show_error(&state, jar, &me, e).await,
+    }
+}
