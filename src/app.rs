@@ -108,6 +108,7 @@ impl Application {
             csrf_key: master.derive("latchkey csrf v1"),
             sealer: crate::keys::Sealer::new(&master.derive("latchkey totp seal v1")),
             recovery_key: master.derive("latchkey recovery codes v1"),
+            captcha: crate::captcha::Captcha::new(&master.derive("latchkey captcha v1")),
             public_url,
         };
         let state = AppState {

@@ -40,6 +40,16 @@ pub enum Error {
     CodeReplayed,
     #[error("sign-in step expired")]
     MfaTokenInvalid,
+    #[error("solve the CAPTCHA")]
+    CaptchaRequired,
+    #[error("CAPTCHA solution invalid, expired or used")]
+    CaptchaInvalid,
+    #[error("managed by an enterprise team")]
+    ManagedAccount,
+    #[error("leave your teams first")]
+    LeaveTeamsFirst(Vec<String>),
+    #[error("username not available yet")]
+    UsernameUnavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

@@ -30,6 +30,8 @@ pub struct Settings {
     pub throttle: ThrottleConfig,
     /// Key for CSRF tokens, from the secret generated on first run.
     pub csrf_key: [u8; 32],
+    /// Issues and checks the proof-of-work CAPTCHA.
+    pub captcha: crate::captcha::Captcha,
     /// Seals TOTP secrets at rest.
     pub sealer: crate::keys::Sealer,
     /// Keys the hashes of recovery codes, so a database dump alone cannot brute-force them.

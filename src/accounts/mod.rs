@@ -1,38 +1,83 @@
-//! Accounts: sign-up, email confirmation and the profile a person fills in at onboarding.
+//! Accounts: sign-up, email confirmation and changes, passwords and recovery, the profile,
+//! deletion, and the security notices all of them send.
 
+pub mod delete;
+pub mod email;
 pub mod notices;
+pub mod password;
 pub mod profile;
 pub mod signup;
 pub mod verify;
 
 use crate::domain::{SecretToken, TokenKind};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::{Tx, User};
 
 /// Confirmation links last a day (GitHub's and Google's also expire within a day or two).
 pub const VERIFY_TTL_SECS: i64 = 24 * 3600;
 
-/// Creates a confirmation link for the account's current address and queues the mail, inside
-/// the caller's transaction: the mail exists exactly when the change does.
-pub(crate) async fn queue_verification(tx: &mut Tx, state: &AppState, user: &User) -> Result<()> {
+/// Why a confirmation link is sent.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Confirms the account's current address.
+    Signup,
+    /// Moves the account to a new address once confirmed.
+    Change,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Signup => "signup",
+            Self::Change => "change",
+        }
+    }
+}
+
+/// Creates a confirmation link for `address` and queues the mail, inside the caller's
+/// transaction: the mail exists exactly when the change does.
+pub(crate) async fn queue_confirmation(
+    tx: &mut Tx,
+    state: &AppState,
+    user: &User,
+    address: &str,
+    purpose: Purpose,
+) -> Result<()> {
     let now = crate::clock::now();
     let token = SecretToken::generate(TokenKind::EmailVerification);
     tx.insert_email_verification(
         &token.hash().0,
         user.id,
-        &user.email,
+        address,
+        purpose.as_str(),
         now,
         now + VERIFY_TTL_SECS,
     )
     .await?;
     let link = state.settings.link(&format!("/verify/{}", token.as_str()));
-    let greeting = if user.name.is_empty() {
+    let mut message = crate::mail::verify_email(greeting(user), address, &link)?;
+    if purpose == Purpose::Change {
+        "Confirm your new email address".clone_into(&mut message.subject);
+    }
+    tx.enqueue_mail(&message, now).await?;
+    Ok(())
+}
+
+/// How mail addresses the person: their name, or their username until they give one.
+pub fn greeting(user: &User) -> &str {
+    if user.name.is_empty() {
         &user.username
     } else {
         &user.name
-    };
-    let message = crate::mail::verify_email(greeting, &user.email, &link)?;
-    tx.enqueue_mail(&message, now).await?;
-    Ok(())
+    }
+}
+
+/// Enterprise-managed accounts change sign-in details through their Team Admin, not here.
+pub(crate) fn refuse_managed(user: &User) -> Result<()> {
+    if user.managed_by.is_some() {
+        Err(Error::ManagedAccount)
+    } else {
+        Ok(())
+    }
 }

@@ -21,11 +21,7 @@ pub async fn queue(
     client: &ClientInfo,
     what: &What<'_>,
 ) -> Result<()> {
-    let greeting = if user.name.is_empty() {
-        &user.username
-    } else {
-        &user.name
-    };
+    let greeting = super::greeting(user);
     let device = if client.user_agent.is_empty() {
         "an unknown device".to_owned()
     } else {

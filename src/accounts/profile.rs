@@ -1,4 +1,5 @@
-//! The profile: name and role (asked at onboarding) and the username.
+//! The profile: name and role (asked at onboarding), the username, and the public view of it
+//! that collaborators see.
 
 use crate::auth::Current;
 use crate::domain::{Invalid, Username};
@@ -17,6 +18,10 @@ pub const ROLES: &[&str] = &[
     "student",
     "other",
 ];
+
+/// A username given up stays reserved for its former owner this long (links and mentions
+/// keep pointing at them, and nobody can impersonate them at once).
+pub const USERNAME_COOLDOWN_SECS: i64 = 30 * 24 * 3600;
 
 #[derive(Debug, Default)]
 pub struct ProfileChange {
@@ -52,10 +57,26 @@ pub async fn update(state: &AppState, me: &Current, change: &ProfileChange) -> R
     }
     let now = crate::clock::now();
     if let Some(u) = username.filter(|u| u.as_str() != me.user.username) {
-        state
+        if state
             .store
-            .update_username(me.user.id, u.as_str(), &u.normalized(), now)
-            .await?;
+            .username_in_cooldown(&u.normalized(), Some(me.user.id), now)
+            .await?
+        {
+            return Err(Error::UsernameUnavailable);
+        }
+        let mut tx = state.store.begin().await?;
+        let old_norm = me.user.username.to_ascii_lowercase();
+        tx.rename(
+            me.user.id,
+            &old_norm,
+            u.as_str(),
+            &u.normalized(),
+            now,
+            now + USERNAME_COOLDOWN_SECS,
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(user = %me.user.id, "username changed");
     }
     state
         .store
@@ -66,4 +87,28 @@ pub async fn update(state: &AppState, me: &Current, change: &ProfileChange) -> R
         .user_by_id(me.user.id)
         .await?
         .ok_or(Error::NotFound("account"))
+}
+
+/// What collaborators see of an account: never the email address.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PublicProfile {
+    pub username: String,
+    pub name: String,
+    pub role: String,
+    pub member_since: String,
+}
+
+pub async fn public(state: &AppState, username: &str) -> Result<PublicProfile> {
+    let norm = username.trim().to_ascii_lowercase();
+    let user = state
+        .store
+        .user_by_username(&norm)
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    Ok(PublicProfile {
+        username: user.username,
+        name: user.name,
+        role: user.role,
+        member_since: crate::clock::rfc3339(user.created_at),
+    })
 }

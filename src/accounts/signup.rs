@@ -53,9 +53,17 @@ pub async fn signup(
         name,
         role: String::new(),
         mfa_enabled: false,
+        managed_by: None,
         created_at: now,
     };
 
+    if state
+        .store
+        .username_in_cooldown(&username.normalized(), None, now)
+        .await?
+    {
+        return Err(Error::UsernameUnavailable);
+    }
     let mut tx = state.store.begin().await?;
     tx.insert_user(&NewUser {
         id: user.id,
@@ -68,7 +76,7 @@ pub async fn signup(
         now,
     })
     .await?;
-    super::queue_verification(&mut tx, state, &user).await?;
+    super::queue_confirmation(&mut tx, state, &user, &user.email, super::Purpose::Signup).await?;
     let session = sessions::issue(&mut tx, user.id, kind, false, client).await?;
     tx.commit().await?;
     state.mail_queued.notify_one();

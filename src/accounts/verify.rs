@@ -1,8 +1,11 @@
-//! Email confirmation: single-use links that confirm the address they were sent to.
+//! Email confirmation: single-use links that confirm the address they were sent to, either the
+//! account's own (after sign-up) or a new one (an email change, which takes effect only now).
 
-use crate::auth::Current;
+use super::notices::{self, What};
+use super::{Purpose, queue_confirmation};
 use crate::auth::throttle::{self, Rule};
-use crate::domain::{TokenHash, TokenKind};
+use crate::auth::{ClientInfo, Current};
+use crate::domain::{Email, TokenHash, TokenKind};
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
@@ -12,9 +15,9 @@ const RESEND: Rule = Rule {
     interval_secs: 600,
 };
 
-/// Confirms the address a link was sent to. Unknown, used, expired and superseded links are
-/// all `InvalidToken`.
-pub async fn confirm(state: &AppState, presented: &str) -> Result<()> {
+/// Confirms what a link was sent for. Unknown, used, expired and superseded links are all
+/// `InvalidToken`.
+pub async fn confirm(state: &AppState, presented: &str, client: &ClientInfo) -> Result<()> {
     let hash =
         TokenHash::of_kind(presented, TokenKind::EmailVerification).ok_or(Error::InvalidToken)?;
     let now = crate::clock::now();
@@ -23,17 +26,40 @@ pub async fn confirm(state: &AppState, presented: &str) -> Result<()> {
         .take_email_verification(&hash.0)
         .await?
         .ok_or(Error::InvalidToken)?;
-    if link.expires_at <= now
-        || !tx
-            .mark_email_verified(link.user_id, &link.email, now)
+    let user = state
+        .store
+        .user_by_id(link.user_id)
+        .await?
+        .ok_or(Error::InvalidToken)?;
+    let done = if link.expires_at <= now {
+        false
+    } else if link.purpose == Purpose::Change.as_str() {
+        let email = Email::parse(&link.email).map_err(Error::invalid)?;
+        tx.set_email(user.id, email.as_str(), &email.normalized(), now)
+            .await?;
+        tx.delete_pending_email_changes(user.id).await?;
+        let detail = format!(
+            "Your Latchkey account now uses {}. If you did not ask for this, use the undo link we sent to this address when the change was requested.",
+            email.as_str()
+        );
+        let what = What {
+            subject: "Your email address was changed",
+            headline: "The email address of your Latchkey account was changed.",
+            detail: &detail,
+        };
+        notices::queue(&mut tx, state, &user, client, &what).await?;
+        true
+    } else {
+        tx.mark_email_verified(link.user_id, &link.email, now)
             .await?
-    {
-        // The link is consumed either way; committing the delete keeps it from being retried.
-        tx.commit().await?;
+    };
+    // A dead link is consumed either way; committing the delete keeps it from being retried.
+    tx.commit().await?;
+    if !done {
         return Err(Error::InvalidToken);
     }
-    tx.commit().await?;
-    tracing::info!(user = %link.user_id, "email confirmed");
+    state.mail_queued.notify_one();
+    tracing::info!(user = %link.user_id, purpose = %link.purpose, "email confirmed");
     Ok(())
 }
 
@@ -45,7 +71,7 @@ pub async fn resend(state: &AppState, me: &Current) -> Result<()> {
     throttle::check(&state.store, &key, RESEND).await?;
     throttle::hit(&state.store, &key, RESEND).await?;
     let mut tx = state.store.begin().await?;
-    super::queue_verification(&mut tx, state, &me.user).await?;
+    queue_confirmation(&mut tx, state, &me.user, &me.user.email, Purpose::Signup).await?;
     tx.commit().await?;
     state.mail_queued.notify_one();
     Ok(())

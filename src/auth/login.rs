@@ -13,7 +13,7 @@ pub struct SignedIn {
 }
 
 pub enum Outcome {
-    SignedIn(SignedIn),
+    SignedIn(Box<SignedIn>),
     /// The password was right and the account has 2FA: finish with `mfa::second_step`.
     MfaRequired {
         mfa_token: String,
@@ -74,5 +74,5 @@ pub async fn login(
     let session = sessions::issue(&mut tx, user.id, kind, remember, client).await?;
     tx.commit().await?;
     tracing::info!(user = %user.id, session = %session.session_id, remember, "signed in");
-    Ok(Outcome::SignedIn(SignedIn { user, session }))
+    Ok(Outcome::SignedIn(Box::new(SignedIn { user, session })))
 }

@@ -12,6 +12,8 @@ pub enum TokenKind {
     EmailVerification,
     /// The second step of a sign-in (`mfa_token`).
     MfaChallenge,
+    PasswordReset,
+    EmailChangeUndo,
 }
 
 impl TokenKind {
@@ -20,6 +22,8 @@ impl TokenKind {
             Self::Session => "lks_",
             Self::EmailVerification => "lkv_",
             Self::MfaChallenge => "lkm_",
+            Self::PasswordReset => "lkp_",
+            Self::EmailChangeUndo => "lku_",
         }
     }
 }

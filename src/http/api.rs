@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/signup", post(signup_handler))
         .route("/login", post(login_handler))
         .route("/logout", post(logout))
-        .route("/me", get(me))
+        .route("/me", get(me).delete(super::account::delete_account))
         .route("/me/profile", patch(update_profile))
         .route("/me/sessions", get(list_sessions).delete(revoke_sessions))
         .route("/me/sessions/{id}", delete(revoke_session))
@@ -243,9 +243,10 @@ pub struct ConfirmEmailResponse {
     responses((status = 200, body = ConfirmEmailResponse), (status = 400, body = Problem)))]
 async fn confirm_email(
     State(state): State<AppState>,
+    Client(client): Client,
     Json(req): Json<ConfirmEmailRequest>,
 ) -> ApiResult<Json<ConfirmEmailResponse>> {
-    verify::confirm(&state, &req.token).await?;
+    verify::confirm(&state, &req.token, &client).await?;
     Ok(Json(ConfirmEmailResponse {
         email_verified: true,
     }))

@@ -37,7 +37,12 @@ pub async fn observe(req: Request, next: Next) -> Response {
 
 /// Replaces the token in links that carry one (`/verify/{token}` …) so logs never hold it.
 pub fn redact(path: &str) -> String {
-    for prefix in ["/verify/", "/reset/", "/invitations/"] {
+    for prefix in [
+        "/verify/",
+        "/reset/",
+        "/invitations/",
+        "/email-change/undo/",
+    ] {
         if let Some(rest) = path.strip_prefix(prefix) {
             let tail = rest.find('/').map_or("", |i| &rest[i..]);
             return format!("{prefix}[redacted]{tail}");

@@ -1,5 +1,6 @@
 //! HTTP: the JSON API, the pages (from `web`), health checks and the layers around them.
 
+mod account;
 pub mod api;
 pub mod cookies;
 pub mod extract;
@@ -26,6 +27,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     let api = api::routes()
         .merge(mfa::routes())
+        .merge(account::routes())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

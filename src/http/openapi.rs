@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api, mfa};
+use super::{account, api, mfa};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -12,7 +12,9 @@ use super::{api, mfa};
         api::signup_handler, api::login_handler, api::logout, api::me, api::update_profile,
         api::confirm_email, api::resend_verification, api::list_sessions, api::revoke_session,
         api::revoke_sessions, mfa::login_mfa, mfa::status, mfa::setup, mfa::enable,
-        mfa::regenerate, mfa::disable,
+        mfa::regenerate, mfa::disable, account::change_email, account::change_password,
+        account::account_recovery, account::reset_password, account::undo_email_change,
+        account::captcha, account::delete_account, account::public_profile,
     ),
     components(schemas(super::problem::Problem, super::problem::FieldError)),
     modifiers(&Security),

@@ -21,6 +21,7 @@ pub struct ApiError {
     detail: String,
     errors: Vec<Invalid>,
     retry_after: Option<u64>,
+    teams: Option<Vec<String>>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -36,6 +37,9 @@ pub struct Problem {
     pub request_id: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// With `leave_teams_first`: the teams to leave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teams: Option<Vec<String>>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -53,6 +57,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after: None,
+            teams: None,
         }
     }
 
@@ -160,6 +165,34 @@ impl From<Error> for ApiError {
                 "mfa_token_invalid",
                 "This sign-in attempt expired. Sign in again.",
             ),
+            Error::CaptchaRequired => Self::new(
+                S::BAD_REQUEST,
+                "captcha_required",
+                "Solve the CAPTCHA first.",
+            ),
+            Error::CaptchaInvalid => Self::new(
+                S::BAD_REQUEST,
+                "captcha_invalid",
+                "The CAPTCHA solution is invalid, expired or already used. Solve a new one.",
+            ),
+            Error::ManagedAccount => Self::new(
+                S::FORBIDDEN,
+                "managed_account",
+                "Your account is managed by your organization: contact your Team Admin.",
+            ),
+            Error::LeaveTeamsFirst(teams) => Self {
+                teams: Some(teams),
+                ..Self::new(
+                    S::CONFLICT,
+                    "leave_teams_first",
+                    "Leave every team before deleting your account.",
+                )
+            },
+            Error::UsernameUnavailable => Self::new(
+                S::CONFLICT,
+                "username_unavailable",
+                "That username was recently given up and is reserved for a while.",
+            ),
             Error::AlreadyVerified => Self::new(
                 S::CONFLICT,
                 "already_verified",
@@ -230,6 +263,7 @@ impl IntoResponse for ApiError {
             detail: self.detail,
             code: self.code.to_owned(),
             request_id: REQUEST_ID.try_with(Clone::clone).ok(),
+            teams: self.teams,
             errors: self
                 .errors
                 .into_iter()

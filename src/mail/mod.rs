@@ -62,6 +62,50 @@ pub fn notice(n: &Notice<'_>) -> anyhow::Result<OutboxMessage> {
     })
 }
 
+/// A plain message: paragraphs and, optionally, one button with its link.
+pub struct Plain<'a> {
+    pub to: &'a str,
+    pub greeting: &'a str,
+    pub subject: &'a str,
+    pub paragraphs: Vec<String>,
+    pub action: Option<(&'a str, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/message.txt")]
+struct PlainText<'a> {
+    greeting: &'a str,
+    paragraphs: &'a [String],
+    action: &'a Option<(&'a str, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/message.html")]
+struct PlainHtml<'a> {
+    greeting: &'a str,
+    paragraphs: &'a [String],
+    action: &'a Option<(&'a str, String)>,
+}
+
+pub fn plain(m: &Plain<'_>) -> anyhow::Result<OutboxMessage> {
+    Ok(OutboxMessage {
+        recipient: m.to.to_owned(),
+        subject: m.subject.to_owned(),
+        text_body: PlainText {
+            greeting: m.greeting,
+            paragraphs: &m.paragraphs,
+            action: &m.action,
+        }
+        .render()?,
+        html_body: PlainHtml {
+            greeting: m.greeting,
+            paragraphs: &m.paragraphs,
+            action: &m.action,
+        }
+        .render()?,
+    })
+}
+
 /// The confirmation message for a new (or newly changed) address.
 pub fn verify_email(greeting: &str, email: &str, link: &str) -> anyhow::Result<OutboxMessage> {
     Ok(OutboxMessage {

@@ -163,3 +163,24 @@ async fn check_recovery_code(
     notices::send(state, user, client, &what).await?;
     Ok(())
 }
+
+/// A second factor outside sign-in (deleting the account): six digits are a TOTP code,
+/// anything else a recovery code. Wrong codes count against the same allowance.
+pub async fn verify_factor(
+    state: &AppState,
+    user: &User,
+    code: &str,
+    client: &ClientInfo,
+) -> Result<()> {
+    let key = format!("mfa-account:{}", user.id);
+    throttle::check(&state.store, &key, SECOND_STEP).await?;
+    let verdict = if codes::parse_totp(code).is_ok() {
+        check_totp(state, user, code, client).await
+    } else {
+        check_recovery_code(state, user, code, client).await
+    };
+    if matches!(verdict, Err(Error::InvalidCode | Error::CodeReplayed)) {
+        throttle::hit(&state.store, &key, SECOND_STEP).await?;
+    }
+    verdict
+}

@@ -2,6 +2,7 @@
 //! (both engines accept `$1` placeholders, `RETURNING` and `ON CONFLICT`), and the few that differ
 //! are written per dialect next to each other.
 
+mod account;
 mod mail;
 mod mfa;
 mod sessions;
@@ -17,6 +18,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+pub use account::{TakenLink, TakenUndo};
 pub use mail::{OutboxMessage, QueuedMail};
 pub use mfa::{MfaChallenge, TotpCredential};
 pub use sessions::{NewSession, Session, SessionWithUser};

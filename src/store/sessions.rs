@@ -86,7 +86,7 @@ impl Store {
             "SELECT s.id AS s_id, s.kind AS s_kind, s.remember AS s_remember, s.idle_secs AS s_idle_secs,
                     s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at,
                     u.id, u.email, u.email_verified_at, u.username, u.password_hash, u.name, u.role,
-                    u.mfa_enabled, u.created_at
+                    u.mfa_enabled, u.managed_by, u.created_at
              FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = $1",
         )

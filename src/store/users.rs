@@ -14,6 +14,8 @@ pub struct User {
     pub name: String,
     pub role: String,
     pub mfa_enabled: bool,
+    /// The enterprise team managing the account; it cannot change its own email or password.
+    pub managed_by: Option<String>,
     pub created_at: i64,
 }
 
@@ -28,8 +30,7 @@ pub struct NewUser<'a> {
     pub now: i64,
 }
 
-pub(super) const USER_COLUMNS: &str =
-    "id, email, email_verified_at, username, password_hash, name, role, mfa_enabled, created_at";
+pub(super) const USER_COLUMNS: &str = "id, email, email_verified_at, username, password_hash, name, role, mfa_enabled, managed_by, created_at";
 
 impl Tx {
     pub async fn insert_user(&mut self, u: &NewUser<'_>) -> Result<(), StoreError> {
@@ -115,27 +116,6 @@ impl Store {
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
-    pub async fn update_username(
-        &self,
-        id: Uuid,
-        username: &str,
-        username_norm: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        on_pool!(self, p => sqlx::query(
-            "UPDATE users SET username = $1, username_norm = $2, updated_at = $3 WHERE id = $4",
-        )
-        .bind(username)
-        .bind(username_norm)
-        .bind(now)
-        .bind(id)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)?;
         Ok(())
     }
 }

@@ -8,6 +8,8 @@ use super::{Store, StoreError, Tx, on_pool, on_tx};
 pub struct Verification {
     pub user_id: Uuid,
     pub email: String,
+    /// `signup` confirms the current address; `change` moves the account to `email`.
+    pub purpose: String,
     pub expires_at: i64,
 }
 
@@ -17,16 +19,18 @@ impl Tx {
         token_hash: &[u8],
         user_id: Uuid,
         email: &str,
+        purpose: &str,
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
         on_tx!(self, c => sqlx::query(
-            "INSERT INTO email_verifications (token_hash, user_id, email, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO email_verifications (token_hash, user_id, email, purpose, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(token_hash)
         .bind(user_id)
         .bind(email)
+        .bind(purpose)
         .bind(now)
         .bind(expires_at)
         .execute(c)
@@ -42,7 +46,7 @@ impl Tx {
     ) -> Result<Option<Verification>, StoreError> {
         Ok(on_tx!(self, c => sqlx::query_as::<_, Verification>(
             "DELETE FROM email_verifications WHERE token_hash = $1
-             RETURNING user_id, email, expires_at",
+             RETURNING user_id, email, purpose, expires_at",
         )
         .bind(token_hash)
         .fetch_optional(c)

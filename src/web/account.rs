@@ -236,7 +236,7 @@ struct WelcomePage {
     roles: Vec<(&'static str, &'static str)>,
 }
 
-fn role_options() -> Vec<(&'static str, &'static str)> {
+pub(super) fn role_options() -> Vec<(&'static str, &'static str)> {
     profile::ROLES
         .iter()
         .map(|r| {
@@ -335,11 +335,12 @@ pub async fn verify_page(
 
 pub async fn verify_submit(
     State(state): State<AppState>,
+    Client(client): Client,
     jar: CookieJar,
     Path(token): Path<String>,
     CheckedForm(_): CheckedForm<NoFields>,
 ) -> Response {
-    match verify::confirm(&state, &token).await {
+    match verify::confirm(&state, &token, &client).await {
         Ok(()) => redirect_with(jar, "/", Flash::EmailVerified),
         Err(Error::InvalidToken) => message(
             &state,

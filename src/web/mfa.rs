@@ -13,7 +13,7 @@ use super::guard::{CheckedForm, SignedInForm};
 use super::{Flash, FormError, Layout, form_errors, layout, redirect_with, render, render_status};
 use crate::error::Error;
 use crate::http::cookies;
-use crate::http::extract::{Auth, Client};
+use crate::http::extract::Client;
 use crate::mfa::{self, second_step};
 use crate::state::{AppState, Settings};
 
@@ -123,51 +123,6 @@ pub async fn second_step_submit(
     }
 }
 
-#[derive(Template)]
-#[template(path = "web/account.html")]
-struct AccountPage {
-    layout: Layout,
-    errors: Vec<String>,
-    mfa_enabled: bool,
-    codes_left: i64,
-}
-
-async fn account_page(
-    state: &AppState,
-    jar: CookieJar,
-    me: &crate::auth::Current,
-    errors: Vec<String>,
-) -> Response {
-    let codes_left = match mfa::codes_left(state, &me.user).await {
-        Ok(n) => n,
-        Err(e) => return crate::http::problem::ApiError::from(e).into_response(),
-    };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let (jar, layout) = layout(state, jar, Some(me)).await;
-    let page = AccountPage {
-        layout,
-        errors,
-        mfa_enabled: me.user.mfa_enabled,
-        codes_left,
-    };
-    render_status(status, jar, &page)
-}
-
-pub async fn settings_page(
-    State(state): State<AppState>,
-    auth: Option<Auth>,
-    jar: CookieJar,
-) -> Response {
-    let Some(Auth(me)) = auth else {
-        return Redirect::to("/login").into_response();
-    };
-    account_page(&state, jar, &me, vec![]).await
-}
-
 #[derive(Deserialize)]
 pub struct PasswordForm {
     #[serde(default)]
@@ -184,14 +139,16 @@ struct SetupPage {
 }
 
 /// Shows the given errors on the account page, or a whole page for what a form cannot fix.
-async fn show_error(
+pub(super) async fn show_error(
     state: &AppState,
     jar: CookieJar,
     me: &crate::auth::Current,
     e: Error,
 ) -> Response {
     match form_errors(state, jar, e).await {
-        FormError::Show(jar, errors) => account_page(state, jar, me, errors).await,
+        FormError::Show(jar, errors) => {
+            super::account_settings::account_page(state, jar, me, errors).await
+        }
         FormError::Page(page) => page,
     }
 }

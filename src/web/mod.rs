@@ -2,10 +2,13 @@
 //! call the same use-cases as the JSON API.
 
 mod account;
+mod account_settings;
 pub mod csrf;
 mod dev;
 mod guard;
 mod mfa;
+mod profile;
+mod recovery;
 mod settings;
 
 use askama::Template;
@@ -46,7 +49,36 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/login/2fa",
             get(mfa::second_step_page).post(mfa::second_step_submit),
         )
-        .route("/settings/account", get(mfa::settings_page))
+        .route("/settings/account", get(account_settings::settings_page))
+        .route(
+            "/settings/account/email",
+            post(account_settings::change_email),
+        )
+        .route(
+            "/settings/account/password",
+            post(account_settings::change_password),
+        )
+        .route(
+            "/settings/account/delete",
+            post(account_settings::delete_account),
+        )
+        .route(
+            "/settings/profile",
+            get(profile::settings_page).post(profile::save),
+        )
+        .route("/u/{username}", get(profile::user_page))
+        .route(
+            "/forgot",
+            get(recovery::forgot_page).post(recovery::forgot_submit),
+        )
+        .route(
+            "/reset/{token}",
+            get(recovery::reset_page).post(recovery::reset_submit),
+        )
+        .route(
+            "/email-change/undo/{token}",
+            get(recovery::undo_page).post(recovery::undo_submit),
+        )
         .route("/settings/account/2fa/setup", post(mfa::setup))
         .route("/settings/account/2fa/enable", post(mfa::enable))
         .route(
@@ -61,7 +93,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/settings/sessions/{id}/revoke", post(settings::revoke_one))
         .route("/static/app.css", get(stylesheet))
-        .route("/static/app.js", get(script));
+        .route("/static/app.js", get(script))
+        .route("/static/captcha.js", get(captcha_script));
     if state.settings.dev_mail {
         router.route("/_dev/mail", get(dev::mail))
     } else {
@@ -76,6 +109,16 @@ async fn script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/app.js"),
+    )
+}
+
+async fn captcha_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/captcha.js"),
     )
 }
 
@@ -114,6 +157,9 @@ pub enum Flash {
     ProfileSaved,
     MfaDisabled,
     SetupExpired,
+    EmailChangeSent,
+    PasswordChanged,
+    PasswordReset,
 }
 
 impl Flash {
@@ -127,6 +173,9 @@ impl Flash {
             Self::ProfileSaved => "profile_saved",
             Self::MfaDisabled => "mfa_disabled",
             Self::SetupExpired => "setup_expired",
+            Self::EmailChangeSent => "email_change_sent",
+            Self::PasswordChanged => "password_changed",
+            Self::PasswordReset => "password_reset",
         }
     }
 
@@ -140,6 +189,13 @@ impl Flash {
             "profile_saved" => "Your profile is saved.",
             "mfa_disabled" => "Two-factor authentication is off.",
             "setup_expired" => "Start the two-factor set-up again.",
+            "email_change_sent" => {
+                "We sent a confirmation link to your new address. Your address changes once you open it."
+            }
+            "password_changed" => {
+                "Your password is changed, and every other session is signed out."
+            }
+            "password_reset" => "Your password is set. Sign in with it.",
             _ => return None,
         })
     }

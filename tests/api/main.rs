@@ -1,3 +1,4 @@
+mod account_settings;
 mod bad_input;
 mod browser;
 mod cli;
@@ -9,6 +10,7 @@ mod login;
 mod mail;
 mod mfa;
 mod pages;
+mod recovery;
 mod sessions;
 mod signup;
 mod throttling;

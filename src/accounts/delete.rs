@@ -1,0 +1,77 @@
+//! Deleting the account: irreversible, so the password, the username typed out and (with 2FA)
+//! a code are all required, and the person must have left every team. The account and
+//! everything hanging off it go in one transaction; only the goodbye notice is sent after.
+
+use super::notices::{self, What};
+use super::refuse_managed;
+use crate::auth::reauth::confirm_password;
+use crate::auth::{ClientInfo, Current};
+use crate::domain::{Invalid, Username};
+use crate::error::{Error, Result};
+use crate::mfa::second_step::verify_factor;
+use crate::state::AppState;
+
+/// A deleted account's username stays reserved as long as a renamed one's.
+pub use super::profile::USERNAME_COOLDOWN_SECS;
+
+pub struct Confirmation<'a> {
+    pub password: &'a str,
+    pub confirm_username: &'a str,
+    pub code: Option<&'a str>,
+}
+
+pub async fn delete(
+    state: &AppState,
+    me: &Current,
+    c: &Confirmation<'_>,
+    client: &ClientInfo,
+) -> Result<()> {
+    refuse_managed(&me.user)?;
+    if !c
+        .confirm_username
+        .trim()
+        .eq_ignore_ascii_case(&me.user.username)
+    {
+        return Err(Error::invalid(Invalid::new(
+            "confirm_username",
+            "confirmation_mismatch",
+            "Type your username to confirm.",
+        )));
+    }
+    confirm_password(state, &me.user, c.password).await?;
+    if me.user.mfa_enabled {
+        let code = c.code.filter(|c| !c.trim().is_empty()).ok_or_else(|| {
+            Error::invalid(Invalid::new(
+                "code",
+                "code_required",
+                "Enter a two-factor code or a recovery code.",
+            ))
+        })?;
+        verify_factor(state, &me.user, code, client).await?;
+    }
+    let teams = state.store.team_slugs_of(me.user.id).await?;
+    if !teams.is_empty() {
+        return Err(Error::LeaveTeamsFirst(teams));
+    }
+
+    let now = crate::clock::now();
+    let username = Username::parse(&me.user.username).map_err(Error::invalid)?;
+    let mut tx = state.store.begin().await?;
+    tx.delete_user(me.user.id, &me.user.email).await?;
+    tx.retire_username(
+        &username.normalized(),
+        me.user.id,
+        now + USERNAME_COOLDOWN_SECS,
+    )
+    .await?;
+    let what = What {
+        subject: "Your Latchkey account was deleted",
+        headline: "Your Latchkey account and everything in it were deleted.",
+        detail: "This cannot be undone. You can create a new account at any time.",
+    };
+    notices::queue(&mut tx, state, &me.user, client, &what).await?;
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    tracing::info!(user = %me.user.id, "account deleted");
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! Passwords: changing one while signed in, and "Trouble signing in?" — a mail with the
+//! username and a 30-minute reset link, behind a CAPTCHA, saying nothing about whether the
+//! address has an account.
+
+use super::notices::{self, What};
+use super::{greeting, refuse_managed};
+use crate::auth::reauth::confirm_password;
+use crate::auth::throttle::{self, Rule};
+use crate::auth::{ClientInfo, Current};
+use crate::domain::{Email, Password, PasswordPolicy, SecretToken, TokenHash, TokenKind};
+use crate::error::{Error, Result};
+use crate::mail::{self, Plain};
+use crate::state::AppState;
+use crate::store::{Tx, User};
+
+pub const RESET_TTL_SECS: i64 = 30 * 60;
+/// Per address: 3 recovery mails at once, then one per 10 minutes.
+const PER_ADDRESS: Rule = Rule {
+    burst: 3,
+    interval_secs: 600,
+};
+/// Per IP address: 10 requests at once, then one a minute.
+const PER_IP: Rule = Rule {
+    burst: 10,
+    interval_secs: 60,
+};
+
+fn new_password(raw: &str, user: &User) -> Result<Password> {
+    Password::parse(
+        raw,
+        &PasswordPolicy {
+            username: Some(&user.username),
+            email: Some(&user.email),
+        },
+    )
+    .map_err(|mut e| {
+        e.field = "new_password";
+        Error::invalid(e)
+    })
+}
+
+/// Changes the password of the signed-in account; every other session ends. Returns how many.
+pub async fn change(
+    state: &AppState,
+    me: &Current,
+    current: &str,
+    new: &str,
+    client: &ClientInfo,
+) -> Result<u64> {
+    refuse_managed(&me.user)?;
+    let password = new_password(new, &me.user)?;
+    confirm_password(state, &me.user, current).await?;
+    let hash = state.hasher.hash(password.expose()).await?;
+    let mut tx = state.store.begin().await?;
+    tx.set_password(me.user.id, &hash, crate::clock::now())
+        .await?;
+    tx.delete_password_resets(me.user.id).await?;
+    let revoked = tx
+        .delete_sessions_except(me.user.id, Some(me.session_id))
+        .await?;
+    let what = What {
+        subject: "Your password was changed",
+        headline: "The password of your Latchkey account was changed.",
+        detail: "Every other session was signed out.",
+    };
+    notices::queue(&mut tx, state, &me.user, client, &what).await?;
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    tracing::info!(user = %me.user.id, revoked, "password changed");
+    Ok(revoked)
+}
+
+/// "Trouble signing in?". After the CAPTCHA, the answer is the same for every address; the
+/// lookup and the mail happen afterwards, in the background, so timing says nothing either.
+pub async fn request_recovery(
+    state: &AppState,
+    email: &str,
+    captcha: &str,
+    client: &ClientInfo,
+) -> Result<()> {
+    let ip_key = format!("recovery-ip:{}", client.ip);
+    throttle::check(&state.store, &ip_key, PER_IP).await?;
+    state
+        .settings
+        .captcha
+        .verify(&state.store, captcha, crate::clock::now())
+        .await?;
+    throttle::hit(&state.store, &ip_key, PER_IP).await?;
+    let (state, email) = (state.clone(), email.to_owned());
+    tokio::spawn(async move {
+        if let Err(e) = send_recovery(&state, &email).await {
+            tracing::error!(error = ?e, "account recovery mail failed");
+        }
+    });
+    Ok(())
+}
+
+async fn send_recovery(state: &AppState, email: &str) -> Result<()> {
+    let Ok(email) = Email::parse(email) else {
+        return Ok(());
+    };
+    let key = format!("recovery-address:{}", email.normalized());
+    if throttle::check(&state.store, &key, PER_ADDRESS)
+        .await
+        .is_err()
+    {
+        tracing::info!("recovery mail skipped: address throttled");
+        return Ok(());
+    }
+    throttle::hit(&state.store, &key, PER_ADDRESS).await?;
+    let Some(user) = state.store.user_by_email(&email.normalized()).await? else {
+        return Ok(());
+    };
+    let mut tx = state.store.begin().await?;
+    if user.managed_by.is_some() {
+        let message = mail::plain(&Plain {
+            to: &user.email,
+            greeting: greeting(&user),
+            subject: "Signing in to Latchkey",
+            paragraphs: vec![
+                format!("Your Latchkey username is {}.", user.username),
+                "Your account is managed by your organization, so its password cannot be reset here: contact your Team Admin.".to_owned(),
+            ],
+            action: None,
+        })?;
+        tx.enqueue_mail(&message, crate::clock::now()).await?;
+    } else {
+        queue_reset(&mut tx, state, &user).await?;
+    }
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    Ok(())
+}
+
+/// Creates a reset link for `user` and queues the mail carrying it (with the username).
+pub(crate) async fn queue_reset(tx: &mut Tx, state: &AppState, user: &User) -> Result<()> {
+    let now = crate::clock::now();
+    let token = SecretToken::generate(TokenKind::PasswordReset);
+    tx.insert_password_reset(&token.hash().0, user.id, now, now + RESET_TTL_SECS)
+        .await?;
+    let message = mail::plain(&Plain {
+        to: &user.email,
+        greeting: greeting(user),
+        subject: "Reset your Latchkey password",
+        paragraphs: vec![
+            format!("Your Latchkey username is {}.", user.username),
+            "To choose a new password, open the link below within 30 minutes. It works once. If you did not ask for this, ignore this message: your password stays as it is.".to_owned(),
+        ],
+        action: Some(("Choose a new password", state.settings.link(&format!("/reset/{}", token.as_str())))),
+    })?;
+    tx.enqueue_mail(&message, now).await?;
+    Ok(())
+}
+
+/// Sets a new password from a reset link: every session and every other reset link of the
+/// account ends, and a notice goes out. Following the link also proves the address.
+pub async fn reset(
+    state: &AppState,
+    presented: &str,
+    new: &str,
+    client: &ClientInfo,
+) -> Result<()> {
+    let hash =
+        TokenHash::of_kind(presented, TokenKind::PasswordReset).ok_or(Error::InvalidToken)?;
+    let now = crate::clock::now();
+    let link = state
+        .store
+        .password_reset(&hash.0)
+        .await?
+        .filter(|l| l.expires_at > now)
+        .ok_or(Error::InvalidToken)?;
+    let user = state
+        .store
+        .user_by_id(link.user_id)
+        .await?
+        .ok_or(Error::InvalidToken)?;
+    refuse_managed(&user)?;
+    let password = new_password(new, &user)?;
+    let password_hash = state.hasher.hash(password.expose()).await?;
+
+    let mut tx = state.store.begin().await?;
+    if tx.take_password_reset(&hash.0).await?.is_none() {
+        return Err(Error::InvalidToken);
+    }
+    tx.set_password(user.id, &password_hash, now).await?;
+    tx.delete_password_resets(user.id).await?;
+    tx.delete_sessions_except(user.id, None).await?;
+    tx.mark_email_verified(user.id, &user.email, now).await?;
+    let what = What {
+        subject: "Your password was reset",
+        headline: "The password of your Latchkey account was reset.",
+        detail: "Every session was signed out; sign in again with the new password.",
+    };
+    notices::queue(&mut tx, state, &user, client, &what).await?;
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    tracing::info!(user = %user.id, "password reset");
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! `/settings/account`: email address, password, two-factor authentication (handlers in
+//! `mfa`) and deleting the account.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::guard::SignedInForm;
+use super::mfa::show_error;
+use super::{Flash, Layout, layout, message, redirect_with, render_status};
+use crate::accounts::{delete, email, password};
+use crate::auth::Current;
+use crate::http::cookies;
+use crate::http::extract::{Auth, Client};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "web/account.html")]
+struct AccountPage {
+    layout: Layout,
+    errors: Vec<String>,
+    email: String,
+    username: String,
+    managed: bool,
+    mfa_enabled: bool,
+    codes_left: i64,
+    teams: Vec<String>,
+}
+
+pub(super) async fn account_page(
+    state: &AppState,
+    jar: CookieJar,
+    me: &Current,
+    errors: Vec<String>,
+) -> Response {
+    let loaded = async {
+        let codes_left = crate::mfa::codes_left(state, &me.user).await?;
+        let teams = state.store.team_slugs_of(me.user.id).await?;
+        Ok::<_, crate::error::Error>((codes_left, teams))
+    };
+    let (codes_left, teams) = match loaded.await {
+        Ok(v) => v,
+        Err(e) => return crate::http::problem::ApiError::from(e).into_response(),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let (jar, layout) = layout(state, jar, Some(me)).await;
+    let page = AccountPage {
+        layout,
+        errors,
+        email: me.user.email.clone(),
+        username: me.user.username.clone(),
+        managed: me.user.managed_by.is_some(),
+        mfa_enabled: me.user.mfa_enabled,
+        codes_left,
+        teams,
+    };
+    render_status(status, jar, &page)
+}
+
+pub async fn settings_page(
+    State(state): State<AppState>,
+    auth: Option<Auth>,
+    jar: CookieJar,
+) -> Response {
+    let Some(Auth(me)) = auth else {
+        return Redirect::to("/login").into_response();
+    };
+    account_page(&state, jar, &me, vec![]).await
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    new_email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn change_email(
+    State(state): State<AppState>,
+    Client(client): Client,
+    jar: CookieJar,
+    SignedInForm { me, form }: SignedInForm<EmailForm>,
+) -> Response {
+    match email::request_change(&state, &me, &form.new_email, &form.password, &client).await {
+        Ok(()) => redirect_with(jar, "/settings/account", Flash::EmailChangeSent),
+        Err(e) => show_error(&state, jar, &me, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChangeForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    Client(client): Client,
+    jar: CookieJar,
+    SignedInForm { me, form }: SignedInForm<PasswordChangeForm>,
+) -> Response {
+    match password::change(
+        &state,
+        &me,
+        &form.current_password,
+        &form.new_password,
+        &client,
+    )
+    .await
+    {
+        Ok(_) => redirect_with(jar, "/settings/account", Flash::PasswordChanged),
+        Err(e) => show_error(&state, jar, &me, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm_username: String,
+    code: Option<String>,
+}
+
+pub async fn delete_account(
+    State(state): State<AppState>,
+    Client(client): Client,
+    jar: CookieJar,
+    SignedInForm { me, form }: SignedInForm<DeleteForm>,
+) -> Response {
+    let confirmation = delete::Confirmation {
+        password: &form.password,
+        confirm_username: &form.confirm_username,
+        code: form.code.as_deref(),
+    };
+    match delete::delete(&state, &me, &confirmation, &client).await {
+        Ok(()) => {
+            let jar = jar.add(cookies::clear_session(&state.settings));
+            message(
+                &state,
+                jar,
+                StatusCode::OK,
+                "Your account was deleted",
+                "Your account and everything in it are gone. We sent a last confirmation to your email address.",
+            )
+            .await
+        }
+        Err(e) => show_error(&state, jar, &me, e).await,
+    }
+}
