@@ -50,6 +50,18 @@ pub enum Error {
     LeaveTeamsFirst(Vec<String>),
     #[error("username not available yet")]
     UsernameUnavailable,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("confirm your email address first")]
+    EmailUnverified,
+    #[error("a team needs an admin")]
+    LastAdmin,
+    #[error("team URL taken")]
+    SlugTaken,
+    #[error("invitation is for another address")]
+    InvitationMismatch,
+    #[error("already a member")]
+    AlreadyMember,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -65,6 +77,7 @@ impl From<StoreError> for Error {
         match e {
             StoreError::Duplicate(Unique::Email) => Self::EmailTaken,
             StoreError::Duplicate(Unique::Username) => Self::UsernameTaken,
+            StoreError::Duplicate(Unique::TeamSlug) => Self::SlugTaken,
             other => Self::Internal(other.into()),
         }
     }

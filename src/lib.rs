@@ -16,6 +16,7 @@ pub mod mail;
 pub mod mfa;
 pub mod state;
 pub mod store;
+pub mod teams;
 pub mod telemetry;
 pub mod web;
 

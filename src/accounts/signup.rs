@@ -16,6 +16,9 @@ pub struct SignupInput {
     pub password: String,
     pub accept_terms: bool,
     pub name: Option<String>,
+    /// An invitation link's token: signing up with the invited address joins the team and
+    /// confirms the address (the person just followed a link mailed to it).
+    pub invitation: Option<String>,
 }
 
 pub struct SignedUp {
@@ -44,7 +47,7 @@ pub async fn signup(
 
     let password_hash = state.hasher.hash(password.expose()).await?;
     let now = crate::clock::now();
-    let user = User {
+    let mut user = User {
         id: Uuid::now_v7(),
         email: email.as_str().to_owned(),
         email_verified_at: None,
@@ -57,6 +60,15 @@ pub async fn signup(
         created_at: now,
     };
 
+    // An invitation counts only for the address it was sent to.
+    let invitation = match input.invitation.as_deref() {
+        Some(token) => crate::teams::invitations::lookup(state, token)
+            .await
+            .ok()
+            .map(|(inv, _)| inv)
+            .filter(|inv| inv.email_norm == email.normalized()),
+        None => None,
+    };
     if state
         .store
         .username_in_cooldown(&username.normalized(), None, now)
@@ -76,7 +88,19 @@ pub async fn signup(
         now,
     })
     .await?;
-    super::queue_confirmation(&mut tx, state, &user, &user.email, super::Purpose::Signup).await?;
+    match &invitation {
+        Some(inv) => {
+            crate::teams::invitations::join_by_invitation(&mut tx, inv, user.id).await?;
+            tx.mark_email_verified(user.id, &user.email, now).await?;
+        }
+        None => {
+            super::queue_confirmation(&mut tx, state, &user, &user.email, super::Purpose::Signup)
+                .await?
+        }
+    }
+    if invitation.is_some() {
+        user.email_verified_at = Some(now);
+    }
     let session = sessions::issue(&mut tx, user.id, kind, false, client).await?;
     tx.commit().await?;
     state.mail_queued.notify_one();

@@ -3,11 +3,13 @@
 
 mod email;
 mod password;
+mod team_slug;
 mod token;
 mod username;
 
 pub use email::Email;
 pub use password::{Password, PasswordPolicy};
+pub use team_slug::TeamSlug;
 pub use token::{SecretToken, TokenHash, TokenKind};
 pub use username::Username;
 

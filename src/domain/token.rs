@@ -14,6 +14,7 @@ pub enum TokenKind {
     MfaChallenge,
     PasswordReset,
     EmailChangeUndo,
+    Invitation,
 }
 
 impl TokenKind {
@@ -24,6 +25,7 @@ impl TokenKind {
             Self::MfaChallenge => "lkm_",
             Self::PasswordReset => "lkp_",
             Self::EmailChangeUndo => "lku_",
+            Self::Invitation => "lki_",
         }
     }
 }

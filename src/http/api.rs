@@ -78,6 +78,8 @@ pub struct SignupRequest {
     pub password: String,
     pub accept_terms: bool,
     pub name: Option<String>,
+    /// The token of a team invitation sent to this address: joins the team on sign-up.
+    pub invitation: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -105,6 +107,7 @@ async fn signup_handler(
         password: req.password,
         accept_terms: req.accept_terms,
         name: req.name,
+        invitation: req.invitation,
     };
     let done = signup::signup(&state, &input, session_kind(&headers), &client).await?;
     let jar = jar.add(cookies::session(&state.settings, &done.session));

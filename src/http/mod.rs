@@ -8,6 +8,7 @@ mod mfa;
 mod middleware;
 mod openapi;
 pub mod problem;
+mod teams;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
     let api = api::routes()
         .merge(mfa::routes())
         .merge(account::routes())
+        .merge(teams::routes())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

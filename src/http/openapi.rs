@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{account, api, mfa};
+use super::{account, api, mfa, teams};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,7 +14,12 @@ use super::{account, api, mfa};
         api::revoke_sessions, mfa::login_mfa, mfa::status, mfa::setup, mfa::enable,
         mfa::regenerate, mfa::disable, account::change_email, account::change_password,
         account::account_recovery, account::reset_password, account::undo_email_change,
-        account::captcha, account::delete_account, account::public_profile,
+        account::captcha, account::delete_account, account::public_profile, teams::create,
+        teams::list, teams::discoverable, teams::show, teams::update, teams::remove_team,
+        teams::join, teams::leave, teams::members, teams::set_role, teams::remove_member,
+        teams::invite, teams::list_invitations, teams::resend_invitation,
+        teams::revoke_invitation, teams::accept, teams::join_requests, teams::approve_request,
+        teams::decline_request,
     ),
     components(schemas(super::problem::Problem, super::problem::FieldError)),
     modifiers(&Security),

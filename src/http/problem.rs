@@ -193,6 +193,30 @@ impl From<Error> for ApiError {
                 "username_unavailable",
                 "That username was recently given up and is reserved for a while.",
             ),
+            Error::Forbidden => {
+                Self::new(S::FORBIDDEN, "forbidden", "Only team admins can do that.")
+            }
+            Error::EmailUnverified => Self::new(
+                S::FORBIDDEN,
+                "email_unverified",
+                "Confirm your email address first.",
+            ),
+            Error::LastAdmin => Self::new(
+                S::CONFLICT,
+                "last_admin",
+                "A team needs an admin: promote someone else first, or delete the team.",
+            ),
+            Error::SlugTaken => Self::new(S::CONFLICT, "slug_taken", "That team URL is taken."),
+            Error::InvitationMismatch => Self::new(
+                S::FORBIDDEN,
+                "invitation_email_mismatch",
+                "This invitation was sent to another email address. Sign in with the account that uses it.",
+            ),
+            Error::AlreadyMember => Self::new(
+                S::CONFLICT,
+                "already_member",
+                "You are already in this team.",
+            ),
             Error::AlreadyVerified => Self::new(
                 S::CONFLICT,
                 "already_verified",

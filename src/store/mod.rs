@@ -6,6 +6,7 @@ mod account;
 mod mail;
 mod mfa;
 mod sessions;
+mod teams;
 mod throttle;
 mod users;
 mod verifications;
@@ -22,6 +23,7 @@ pub use account::{TakenLink, TakenUndo};
 pub use mail::{OutboxMessage, QueuedMail};
 pub use mfa::{MfaChallenge, TotpCredential};
 pub use sessions::{NewSession, Session, SessionWithUser};
+pub use teams::{Invitation, Member, Team, TeamWithRole};
 pub use users::{NewUser, User};
 pub use verifications::Verification;
 
@@ -43,6 +45,7 @@ pub enum StoreError {
 pub enum Unique {
     Email,
     Username,
+    TeamSlug,
     Other,
 }
 
@@ -57,6 +60,8 @@ pub(crate) fn classify(e: sqlx::Error) -> StoreError {
             Unique::Email
         } else if what.contains("username_norm") {
             Unique::Username
+        } else if what.contains("slug") {
+            Unique::TeamSlug
         } else {
             Unique::Other
         };

@@ -89,6 +89,7 @@ pub struct SignupForm {
     password: String,
     accept_terms: Option<String>,
     name: Option<String>,
+    invitation: Option<String>,
 }
 
 pub async fn signup_submit(
@@ -103,6 +104,7 @@ pub async fn signup_submit(
         password: form.password,
         accept_terms: form.accept_terms.is_some(),
         name: form.name,
+        invitation: form.invitation.clone().filter(|t| !t.is_empty()),
     };
     match signup::signup(&state, &input, "web", &client).await {
         Ok(done) => {

@@ -13,5 +13,6 @@ mod pages;
 mod recovery;
 mod sessions;
 mod signup;
+mod teams;
 mod throttling;
 mod verification;

@@ -1,0 +1,429 @@
+//! Teams, their members, invitations and join requests.
+
+use uuid::Uuid;
+
+use super::{Store, StoreError, Tx, TxDb, User, classify, on_pool, on_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Team {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub discovery_domain: Option<String>,
+    pub join_policy: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TeamWithRole {
+    #[sqlx(flatten)]
+    pub team: Team,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub username: String,
+    pub name: String,
+    pub role: String,
+    pub joined_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub team_id: Uuid,
+    pub email: String,
+    pub email_norm: String,
+    pub role: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+const TEAM_COLUMNS: &str = "t.id, t.slug, t.name, t.discovery_domain, t.join_policy, t.created_at";
+const INVITATION_COLUMNS: &str = "id, team_id, email, email_norm, role, created_at, expires_at";
+
+impl Store {
+    pub async fn team_by_slug(&self, slug: &str) -> Result<Option<Team>, StoreError> {
+        let sql = format!("SELECT {TEAM_COLUMNS} FROM teams t WHERE t.slug = $1");
+        Ok(
+            on_pool!(self, p => sqlx::query_as::<_, Team>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(slug)
+            .fetch_optional(p)
+            .await)?,
+        )
+    }
+
+    pub async fn team_by_id(&self, id: Uuid) -> Result<Option<Team>, StoreError> {
+        let sql = format!("SELECT {TEAM_COLUMNS} FROM teams t WHERE t.id = $1");
+        Ok(
+            on_pool!(self, p => sqlx::query_as::<_, Team>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(id)
+            .fetch_optional(p)
+            .await)?,
+        )
+    }
+
+    pub async fn role_in(
+        &self,
+        team_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_scalar::<_, String>(
+            "SELECT role FROM team_members WHERE team_id = $1 AND user_id = $2",
+        )
+        .bind(team_id)
+        .bind(user_id)
+        .fetch_optional(p)
+        .await)?)
+    }
+
+    pub async fn teams_of(&self, user_id: Uuid) -> Result<Vec<TeamWithRole>, StoreError> {
+        let sql = format!(
+            "SELECT {TEAM_COLUMNS}, m.role FROM teams t JOIN team_members m ON m.team_id = t.id
+             WHERE m.user_id = $1 ORDER BY t.name, t.slug"
+        );
+        Ok(
+            on_pool!(self, p => sqlx::query_as::<_, TeamWithRole>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(user_id)
+            .fetch_all(p)
+            .await)?,
+        )
+    }
+
+    /// Teams discoverable by `domain` that `user_id` is not in yet.
+    pub async fn discoverable(&self, domain: &str, user_id: Uuid) -> Result<Vec<Team>, StoreError> {
+        let sql = format!(
+            "SELECT {TEAM_COLUMNS} FROM teams t WHERE t.discovery_domain = $1
+               AND NOT EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id AND m.user_id = $2)
+             ORDER BY t.name, t.slug"
+        );
+        Ok(
+            on_pool!(self, p => sqlx::query_as::<_, Team>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(domain)
+            .bind(user_id)
+            .fetch_all(p)
+            .await)?,
+        )
+    }
+
+    pub async fn update_team(
+        &self,
+        id: Uuid,
+        name: &str,
+        discovery_domain: Option<&str>,
+        join_policy: &str,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, p => sqlx::query(
+            "UPDATE teams SET name = $1, discovery_domain = $2, join_policy = $3 WHERE id = $4",
+        )
+        .bind(name)
+        .bind(discovery_domain)
+        .bind(join_policy)
+        .bind(id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn delete_team(&self, id: Uuid) -> Result<(), StoreError> {
+        on_pool!(self, p => sqlx::query("DELETE FROM teams WHERE id = $1")
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn members(&self, team_id: Uuid) -> Result<Vec<Member>, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_as::<_, Member>(
+            "SELECT m.user_id, u.username, u.name, m.role, m.joined_at
+             FROM team_members m JOIN users u ON u.id = m.user_id
+             WHERE m.team_id = $1 ORDER BY u.username_norm",
+        )
+        .bind(team_id)
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// The accounts holding `role` in the team, for notices.
+    pub async fn members_with_role(
+        &self,
+        team_id: Uuid,
+        role: &str,
+    ) -> Result<Vec<User>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM users WHERE id IN (SELECT user_id FROM team_members WHERE team_id = $1 AND role = $2)",
+            super::users::USER_COLUMNS
+        );
+        Ok(
+            on_pool!(self, p => sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(team_id)
+            .bind(role)
+            .fetch_all(p)
+            .await)?,
+        )
+    }
+
+    pub async fn pending_invitations(
+        &self,
+        team_id: Uuid,
+        now: i64,
+    ) -> Result<Vec<Invitation>, StoreError> {
+        let sql = format!(
+            "SELECT {INVITATION_COLUMNS} FROM team_invitations WHERE team_id = $1 AND expires_at > $2
+             ORDER BY created_at, id"
+        );
+        Ok(
+            on_pool!(self, p => sqlx::query_as::<_, Invitation>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(team_id)
+            .bind(now)
+            .fetch_all(p)
+            .await)?,
+        )
+    }
+
+    pub async fn invitation(
+        &self,
+        team_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<Invitation>, StoreError> {
+        let sql = format!(
+            "SELECT {INVITATION_COLUMNS} FROM team_invitations WHERE team_id = $1 AND id = $2"
+        );
+        Ok(
+            on_pool!(self, p => sqlx::query_as::<_, Invitation>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(team_id)
+            .bind(id)
+            .fetch_optional(p)
+            .await)?,
+        )
+    }
+
+    pub async fn invitation_by_token(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<Invitation>, StoreError> {
+        let sql =
+            format!("SELECT {INVITATION_COLUMNS} FROM team_invitations WHERE token_hash = $1");
+        Ok(
+            on_pool!(self, p => sqlx::query_as::<_, Invitation>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await)?,
+        )
+    }
+
+    pub async fn delete_invitation(&self, team_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
+        let n = on_pool!(self, p => sqlx::query("DELETE FROM team_invitations WHERE team_id = $1 AND id = $2")
+            .bind(team_id)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    pub async fn add_join_request(
+        &self,
+        team_id: Uuid,
+        user_id: Uuid,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, p => sqlx::query(
+            "INSERT INTO team_join_requests (team_id, user_id, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (team_id, user_id) DO NOTHING",
+        )
+        .bind(team_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn join_requests(&self, team_id: Uuid) -> Result<Vec<Member>, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_as::<_, Member>(
+            "SELECT r.user_id, u.username, u.name, 'requested' AS role, r.created_at AS joined_at
+             FROM team_join_requests r JOIN users u ON u.id = r.user_id
+             WHERE r.team_id = $1 ORDER BY r.created_at",
+        )
+        .bind(team_id)
+        .fetch_all(p)
+        .await)?)
+    }
+
+    pub async fn delete_join_request(
+        &self,
+        team_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<bool, StoreError> {
+        let n = on_pool!(self, p => sqlx::query("DELETE FROM team_join_requests WHERE team_id = $1 AND user_id = $2")
+            .bind(team_id)
+            .bind(user_id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+}
+
+impl Tx {
+    pub async fn insert_team(&mut self, team: &Team) -> Result<(), StoreError> {
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO teams (id, slug, name, join_policy, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(team.id)
+        .bind(&team.slug)
+        .bind(&team.name)
+        .bind(&team.join_policy)
+        .bind(team.created_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Adds a member; false if they already were one.
+    pub async fn add_member(
+        &mut self,
+        team_id: Uuid,
+        user_id: Uuid,
+        role: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let n = on_tx!(self, c => sqlx::query(
+            "INSERT INTO team_members (team_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (team_id, user_id) DO NOTHING",
+        )
+        .bind(team_id)
+        .bind(user_id)
+        .bind(role)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Serialises changes to a team's roster, so two admins cannot both step down at once and
+    /// leave it with none. SQLite already runs one writer at a time.
+    pub async fn lock_team(&mut self, team_id: Uuid) -> Result<(), StoreError> {
+        if let TxDb::Postgres(t) = &mut self.0 {
+            sqlx::query("SELECT id FROM teams WHERE id = $1 FOR UPDATE")
+                .bind(team_id)
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn admin_count(&mut self, team_id: Uuid) -> Result<i64, StoreError> {
+        Ok(on_tx!(self, c => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM team_members WHERE team_id = $1 AND role = 'admin'",
+        )
+        .bind(team_id)
+        .fetch_one(c)
+        .await)?)
+    }
+
+    pub async fn set_member_role(
+        &mut self,
+        team_id: Uuid,
+        user_id: Uuid,
+        role: &str,
+    ) -> Result<bool, StoreError> {
+        let n = on_tx!(self, c => sqlx::query("UPDATE team_members SET role = $1 WHERE team_id = $2 AND user_id = $3")
+            .bind(role)
+            .bind(team_id)
+            .bind(user_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    pub async fn remove_member(
+        &mut self,
+        team_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<bool, StoreError> {
+        let n = on_tx!(self, c => sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
+            .bind(team_id)
+            .bind(user_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    pub async fn insert_invitation(
+        &mut self,
+        inv: &Invitation,
+        token_hash: &[u8],
+        invited_by: Uuid,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO team_invitations (id, team_id, email, email_norm, role, token_hash, invited_by, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(inv.id)
+        .bind(inv.team_id)
+        .bind(&inv.email)
+        .bind(&inv.email_norm)
+        .bind(&inv.role)
+        .bind(token_hash)
+        .bind(invited_by)
+        .bind(inv.created_at)
+        .bind(inv.expires_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// A new link (and a new week) for an invitation; the old link stops working.
+    pub async fn reissue_invitation(
+        &mut self,
+        id: Uuid,
+        token_hash: &[u8],
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, c => sqlx::query("UPDATE team_invitations SET token_hash = $1, expires_at = $2 WHERE id = $3")
+            .bind(token_hash)
+            .bind(expires_at)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Uses an invitation up: whoever deletes it first joins.
+    pub async fn take_invitation(&mut self, id: Uuid) -> Result<bool, StoreError> {
+        let n = on_tx!(self, c => sqlx::query("DELETE FROM team_invitations WHERE id = $1")
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    pub async fn delete_join_request(
+        &mut self,
+        team_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<bool, StoreError> {
+        let n = on_tx!(self, c => sqlx::query("DELETE FROM team_join_requests WHERE team_id = $1 AND user_id = $2")
+            .bind(team_id)
+            .bind(user_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+}

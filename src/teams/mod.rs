@@ -1,0 +1,402 @@
+//! Teams: creating one, finding one by company domain, joining, roles, leaving. Every function
+//! checks membership and role itself: a team is invisible (`NotFound`) to non-members, and
+//! admin-only actions answer `Forbidden` to members.
+
+pub mod invitations;
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use uuid::Uuid;
+
+use crate::auth::Current;
+use crate::domain::{Invalid, TeamSlug};
+use crate::error::{Error, Result};
+use crate::mail::{self, Plain};
+use crate::state::AppState;
+use crate::store::{Member, Team, TeamWithRole, User};
+
+pub const ROLES: &[&str] = &["admin", "member", "billing"];
+pub const NAME_MAX_CHARS: usize = 60;
+
+static FREE_MAIL: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../../data/free-mail-domains.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect()
+});
+
+/// Whether anyone can get an address at `domain` (so it says nothing about an employer).
+pub fn is_free_mail(domain: &str) -> bool {
+    FREE_MAIL.contains(domain.to_ascii_lowercase().as_str())
+}
+
+/// The domain of the account's address, if confirmed: what team discovery goes by.
+fn verified_domain(user: &User) -> Option<String> {
+    user.email_verified_at?;
+    user.email
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())
+}
+
+fn require_verified(user: &User) -> Result<()> {
+    if user.email_verified_at.is_some() {
+        Ok(())
+    } else {
+        Err(Error::EmailUnverified)
+    }
+}
+
+fn parse_name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
+        return Err(Error::invalid(Invalid::new(
+            "name",
+            "invalid_team_name",
+            "Team names are 1–60 characters.",
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+fn parse_role(raw: &str) -> Result<&'static str> {
+    ROLES.iter().find(|r| **r == raw).copied().ok_or_else(|| {
+        Error::invalid(Invalid::new(
+            "role",
+            "invalid_role",
+            "Roles are admin, member and billing.",
+        ))
+    })
+}
+
+/// The team and the caller's role in it; `NotFound` unless the caller is a member.
+pub async fn membership(state: &AppState, me: &Current, slug: &str) -> Result<(Team, String)> {
+    let team = state
+        .store
+        .team_by_slug(slug)
+        .await?
+        .ok_or(Error::NotFound("team"))?;
+    let role = state
+        .store
+        .role_in(team.id, me.user.id)
+        .await?
+        .ok_or(Error::NotFound("team"))?;
+    Ok((team, role))
+}
+
+/// Like `membership`, but only admins pass (members get `Forbidden`).
+pub async fn as_admin(state: &AppState, me: &Current, slug: &str) -> Result<Team> {
+    let (team, role) = membership(state, me, slug).await?;
+    if role == "admin" {
+        Ok(team)
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+pub async fn create(
+    state: &AppState,
+    me: &Current,
+    name: &str,
+    slug: &str,
+) -> Result<TeamWithRole> {
+    require_verified(&me.user)?;
+    let name = parse_name(name);
+    let slug = TeamSlug::parse(slug).map_err(Error::invalid);
+    let (name, slug) = match (name, slug) {
+        (Ok(n), Ok(s)) => (n, s),
+        (Err(Error::Invalid(mut a)), Err(Error::Invalid(b))) => {
+            a.extend(b);
+            return Err(Error::Invalid(a));
+        }
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+    };
+    let now = crate::clock::now();
+    let team = Team {
+        id: Uuid::now_v7(),
+        slug: slug.as_str().to_owned(),
+        name,
+        discovery_domain: None,
+        join_policy: "open".to_owned(),
+        created_at: now,
+    };
+    let mut tx = state.store.begin().await?;
+    tx.insert_team(&team).await?;
+    tx.add_member(team.id, me.user.id, "admin", now).await?;
+    tx.commit().await?;
+    tracing::info!(user = %me.user.id, team = %team.slug, "team created");
+    Ok(TeamWithRole {
+        team,
+        role: "admin".to_owned(),
+    })
+}
+
+pub async fn mine(state: &AppState, me: &Current) -> Result<Vec<TeamWithRole>> {
+    Ok(state.store.teams_of(me.user.id).await?)
+}
+
+#[derive(Debug, Default)]
+pub struct TeamChange {
+    pub name: Option<String>,
+    pub discovery_enabled: Option<bool>,
+    pub join_policy: Option<String>,
+}
+
+/// Admins rename the team, turn discovery on (for the domain of their own confirmed address)
+/// or off, and choose whether joining needs their approval.
+pub async fn update(
+    state: &AppState,
+    me: &Current,
+    slug: &str,
+    change: &TeamChange,
+) -> Result<Team> {
+    let mut team = as_admin(state, me, slug).await?;
+    if let Some(name) = &change.name {
+        team.name = parse_name(name)?;
+    }
+    if let Some(policy) = &change.join_policy {
+        if !["open", "approval"].contains(&policy.as_str()) {
+            return Err(Error::invalid(Invalid::new(
+                "join_policy",
+                "invalid_join_policy",
+                "Join policy is open or approval.",
+            )));
+        }
+        team.join_policy.clone_from(policy);
+    }
+    match change.discovery_enabled {
+        Some(true) => {
+            let domain = verified_domain(&me.user).ok_or(Error::EmailUnverified)?;
+            if is_free_mail(&domain) {
+                return Err(Error::invalid(Invalid::new(
+                    "discovery_enabled",
+                    "free_mail_domain",
+                    format!(
+                        "Teams cannot be discovered by {domain}: anyone can have an address there."
+                    ),
+                )));
+            }
+            team.discovery_domain = Some(domain);
+        }
+        Some(false) => team.discovery_domain = None,
+        None => {}
+    }
+    state
+        .store
+        .update_team(
+            team.id,
+            &team.name,
+            team.discovery_domain.as_deref(),
+            &team.join_policy,
+        )
+        .await?;
+    Ok(team)
+}
+
+/// Deleting a team needs its slug typed out.
+pub async fn delete(state: &AppState, me: &Current, slug: &str, confirm_slug: &str) -> Result<()> {
+    let team = as_admin(state, me, slug).await?;
+    if confirm_slug.trim() != team.slug {
+        return Err(Error::invalid(Invalid::new(
+            "confirm_slug",
+            "confirmation_mismatch",
+            "Type the team URL to confirm.",
+        )));
+    }
+    state.store.delete_team(team.id).await?;
+    tracing::info!(user = %me.user.id, team = %team.slug, "team deleted");
+    Ok(())
+}
+
+/// Teams with discovery on for the domain of the caller's confirmed address.
+pub async fn discoverable(state: &AppState, me: &Current) -> Result<Vec<Team>> {
+    match verified_domain(&me.user) {
+        Some(domain) => Ok(state.store.discoverable(&domain, me.user.id).await?),
+        None => Ok(vec![]),
+    }
+}
+
+pub enum Joined {
+    Member,
+    Requested,
+}
+
+/// Joins a team discoverable by the caller's domain, or asks to when it needs approval. Teams
+/// the caller cannot discover are `NotFound`, exactly like teams that do not exist.
+pub async fn join(state: &AppState, me: &Current, slug: &str) -> Result<Joined> {
+    require_verified(&me.user)?;
+    let team = state
+        .store
+        .team_by_slug(slug)
+        .await?
+        .ok_or(Error::NotFound("team"))?;
+    if state.store.role_in(team.id, me.user.id).await?.is_some() {
+        return Err(Error::AlreadyMember);
+    }
+    let domain = verified_domain(&me.user);
+    if team.discovery_domain.is_none() || team.discovery_domain != domain {
+        return Err(Error::NotFound("team"));
+    }
+    let now = crate::clock::now();
+    if team.join_policy == "approval" {
+        state
+            .store
+            .add_join_request(team.id, me.user.id, now)
+            .await?;
+        tell_admins(
+            state,
+            &team,
+            &format!(
+                "{} asked to join {}. Approve or decline on the team's members page.",
+                me.user.username, team.name
+            ),
+        )
+        .await?;
+        return Ok(Joined::Requested);
+    }
+    let mut tx = state.store.begin().await?;
+    tx.add_member(team.id, me.user.id, "member", now).await?;
+    tx.commit().await?;
+    tell_admins(
+        state,
+        &team,
+        &format!("{} joined {}.", me.user.username, team.name),
+    )
+    .await?;
+    Ok(Joined::Member)
+}
+
+pub async fn members(
+    state: &AppState,
+    me: &Current,
+    slug: &str,
+) -> Result<(Team, String, Vec<Member>)> {
+    let (team, role) = membership(state, me, slug).await?;
+    let members = state.store.members(team.id).await?;
+    Ok((team, role, members))
+}
+
+async fn member_named(state: &AppState, team: &Team, username: &str) -> Result<Member> {
+    state
+        .store
+        .members(team.id)
+        .await?
+        .into_iter()
+        .find(|m| m.username.eq_ignore_ascii_case(username))
+        .ok_or(Error::NotFound("member"))
+}
+
+/// Changes a member's role; the team keeps at least one admin.
+pub async fn set_role(
+    state: &AppState,
+    me: &Current,
+    slug: &str,
+    username: &str,
+    role: &str,
+) -> Result<()> {
+    let team = as_admin(state, me, slug).await?;
+    let role = parse_role(role)?;
+    let member = member_named(state, &team, username).await?;
+    let mut tx = state.store.begin().await?;
+    tx.lock_team(team.id).await?;
+    if member.role == "admin" && role != "admin" && tx.admin_count(team.id).await? <= 1 {
+        return Err(Error::LastAdmin);
+    }
+    tx.set_member_role(team.id, member.user_id, role).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a member (admins), or the caller themself (leaving); the last admin stays.
+pub async fn remove(state: &AppState, me: &Current, slug: &str, username: &str) -> Result<()> {
+    let (team, my_role) = membership(state, me, slug).await?;
+    let leaving = username.eq_ignore_ascii_case(&me.user.username);
+    if !leaving && my_role != "admin" {
+        return Err(Error::Forbidden);
+    }
+    let member = member_named(state, &team, username).await?;
+    let mut tx = state.store.begin().await?;
+    tx.lock_team(team.id).await?;
+    if member.role == "admin" && tx.admin_count(team.id).await? <= 1 {
+        return Err(Error::LastAdmin);
+    }
+    tx.remove_member(team.id, member.user_id).await?;
+    tx.commit().await?;
+    let what = if leaving { "left" } else { "was removed from" };
+    tell_admins(
+        state,
+        &team,
+        &format!("{} {what} {}.", member.username, team.name),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn leave(state: &AppState, me: &Current, slug: &str) -> Result<()> {
+    remove(state, me, slug, &me.user.username.clone()).await
+}
+
+pub async fn join_requests(state: &AppState, me: &Current, slug: &str) -> Result<Vec<Member>> {
+    let team = as_admin(state, me, slug).await?;
+    Ok(state.store.join_requests(team.id).await?)
+}
+
+/// Approves (`approve = true`) or declines a request to join.
+pub async fn decide_request(
+    state: &AppState,
+    me: &Current,
+    slug: &str,
+    username: &str,
+    approve: bool,
+) -> Result<()> {
+    let team = as_admin(state, me, slug).await?;
+    let request = state
+        .store
+        .join_requests(team.id)
+        .await?
+        .into_iter()
+        .find(|r| r.username.eq_ignore_ascii_case(username))
+        .ok_or(Error::NotFound("join request"))?;
+    let mut tx = state.store.begin().await?;
+    tx.delete_join_request(team.id, request.user_id).await?;
+    if approve {
+        tx.add_member(team.id, request.user_id, "member", crate::clock::now())
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Tells every admin of `team` what happened.
+async fn tell_admins(state: &AppState, team: &Team, what: &str) -> Result<()> {
+    let admins = state.store.members_with_role(team.id, "admin").await?;
+    let mut tx = state.store.begin().await?;
+    for admin in &admins {
+        let message = mail::plain(&Plain {
+            to: &admin.email,
+            greeting: crate::accounts::greeting(admin),
+            subject: &format!("News from {}", team.name),
+            paragraphs: vec![what.to_owned()],
+            action: Some((
+                "See the team",
+                state
+                    .settings
+                    .link(&format!("/teams/{}/members", team.slug)),
+            )),
+        })?;
+        tx.enqueue_mail(&message, crate::clock::now()).await?;
+    }
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn free_mail_domains_are_known_whatever_their_case() {
+        assert!(super::is_free_mail("gmail.com"));
+        assert!(super::is_free_mail("Proton.Me"));
+        assert!(!super::is_free_mail("acme.test"));
+    }
+}
