@@ -17,7 +17,8 @@ const RESEND: Rule = Rule {
 
 /// Confirms what a link was sent for. Unknown, used, expired and superseded links are all
 /// `InvalidToken`.
-pub async fn confirm(state: &AppState, presented: &str, client: &ClientInfo) -> Result<()> {
+/// Returns what the link was for.
+pub async fn confirm(state: &AppState, presented: &str, client: &ClientInfo) -> Result<Purpose> {
     let hash =
         TokenHash::of_kind(presented, TokenKind::EmailVerification).ok_or(Error::InvalidToken)?;
     let now = crate::clock::now();
@@ -60,7 +61,11 @@ pub async fn confirm(state: &AppState, presented: &str, client: &ClientInfo) -> 
     }
     state.mail_queued.notify_one();
     tracing::info!(user = %link.user_id, purpose = %link.purpose, "email confirmed");
-    Ok(())
+    Ok(if link.purpose == Purpose::Change.as_str() {
+        Purpose::Change
+    } else {
+        Purpose::Signup
+    })
 }
 
 pub async fn resend(state: &AppState, me: &Current) -> Result<()> {

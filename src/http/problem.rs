@@ -61,6 +61,11 @@ impl ApiError {
         }
     }
 
+    /// The human-readable explanation, for pages that show it.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
     pub fn not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

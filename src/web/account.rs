@@ -1,15 +1,15 @@
 //! Pages for signing up, signing in and out, onboarding and confirming an email address.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::guard::{CheckedForm, NoFields, SignedInForm};
+use super::guard::{CheckedForm, NoFields, SignedIn, SignedInForm};
 use super::{Flash, FormError, Layout, form_errors, layout, message, redirect_with, render};
-use crate::accounts::{profile, signup, verify};
+use crate::accounts::{Purpose, profile, signup, verify};
 use crate::auth::{login, sessions};
 use crate::error::Error;
 use crate::http::cookies;
@@ -27,10 +27,11 @@ struct HomePage {
     created_at: String,
 }
 
-pub async fn home(State(state): State<AppState>, auth: Option<Auth>, jar: CookieJar) -> Response {
-    let Some(Auth(me)) = auth else {
-        return Redirect::to("/login").into_response();
-    };
+pub async fn home(
+    State(state): State<AppState>,
+    SignedIn(me): SignedIn,
+    jar: CookieJar,
+) -> Response {
     let (jar, layout) = layout(&state, jar, Some(&me)).await;
     let u = &me.user;
     render(
@@ -57,12 +58,34 @@ struct SignupPage {
     errors: Vec<String>,
     email: String,
     username: String,
+    invitation: String,
+}
+
+/// `/signup?invitation=…&email=…`, as an invitation page links to it.
+#[derive(Deserialize)]
+pub struct SignupQuery {
+    invitation: Option<String>,
+    email: Option<String>,
+}
+
+/// `/login?next=/path`: where to go after signing in. Only paths on this site are followed.
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        _ => "/",
+    }
 }
 
 pub async fn signup_page(
     State(state): State<AppState>,
     auth: Option<Auth>,
     jar: CookieJar,
+    Query(q): Query<SignupQuery>,
 ) -> Response {
     if auth.is_some() {
         return Redirect::to("/").into_response();
@@ -73,8 +96,9 @@ pub async fn signup_page(
         &SignupPage {
             layout,
             errors: vec![],
-            email: String::new(),
+            email: q.email.unwrap_or_default(),
             username: String::new(),
+            invitation: q.invitation.unwrap_or_default(),
         },
     )
 }
@@ -119,6 +143,7 @@ pub async fn signup_submit(
                     errors,
                     email: form.email,
                     username: form.username,
+                    invitation: form.invitation.unwrap_or_default(),
                 };
                 super::render_status(StatusCode::UNPROCESSABLE_ENTITY, jar, &page)
             }
@@ -134,15 +159,18 @@ struct LoginPage {
     errors: Vec<String>,
     login: String,
     remember: bool,
+    next: String,
 }
 
 pub async fn login_page(
     State(state): State<AppState>,
     auth: Option<Auth>,
     jar: CookieJar,
+    Query(q): Query<NextQuery>,
 ) -> Response {
+    let next = safe_next(q.next.as_deref()).to_owned();
     if auth.is_some() {
-        return Redirect::to("/").into_response();
+        return Redirect::to(&next).into_response();
     }
     let (jar, layout) = layout(&state, jar, None).await;
     render(
@@ -152,6 +180,7 @@ pub async fn login_page(
             errors: vec![],
             login: String::new(),
             remember: false,
+            next,
         },
     )
 }
@@ -163,6 +192,7 @@ pub struct LoginForm {
     #[serde(default)]
     password: String,
     remember: Option<String>,
+    next: Option<String>,
 }
 
 pub async fn login_submit(
@@ -184,7 +214,7 @@ pub async fn login_submit(
     {
         Ok(login::Outcome::SignedIn(done)) => {
             let jar = jar.add(cookies::session(&state.settings, &done.session));
-            (jar, Redirect::to("/")).into_response()
+            (jar, Redirect::to(safe_next(form.next.as_deref()))).into_response()
         }
         Ok(login::Outcome::MfaRequired { mfa_token }) => {
             let jar = jar.add(super::mfa::pending_cookie(&state.settings, mfa_token));
@@ -203,6 +233,7 @@ pub async fn login_submit(
                         errors,
                         login: form.login,
                         remember,
+                        next: safe_next(form.next.as_deref()).to_owned(),
                     };
                     super::render_status(status, jar, &page)
                 }
@@ -259,12 +290,9 @@ pub(super) fn role_options() -> Vec<(&'static str, &'static str)> {
 
 pub async fn welcome_page(
     State(state): State<AppState>,
-    auth: Option<Auth>,
+    SignedIn(me): SignedIn,
     jar: CookieJar,
 ) -> Response {
-    let Some(Auth(me)) = auth else {
-        return Redirect::to("/login").into_response();
-    };
     let (jar, layout) = layout(&state, jar, Some(&me)).await;
     let page = WelcomePage {
         layout,
@@ -343,7 +371,9 @@ pub async fn verify_submit(
     CheckedForm(_): CheckedForm<NoFields>,
 ) -> Response {
     match verify::confirm(&state, &token, &client).await {
-        Ok(()) => redirect_with(jar, "/", Flash::EmailVerified),
+        // A newly confirmed account can now create or join a team: onboarding's next step.
+        Ok(Purpose::Signup) => redirect_with(jar, "/welcome/team", Flash::EmailVerified),
+        Ok(Purpose::Change) => redirect_with(jar, "/", Flash::EmailVerified),
         Err(Error::InvalidToken) => message(
             &state,
             jar,

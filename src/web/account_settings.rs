@@ -4,17 +4,17 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::guard::SignedInForm;
+use super::guard::{SignedIn, SignedInForm};
 use super::mfa::show_error;
 use super::{Flash, Layout, layout, message, redirect_with, render_status};
 use crate::accounts::{delete, email, password};
 use crate::auth::Current;
 use crate::http::cookies;
-use crate::http::extract::{Auth, Client};
+use crate::http::extract::Client;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -66,12 +66,9 @@ pub(super) async fn account_page(
 
 pub async fn settings_page(
     State(state): State<AppState>,
-    auth: Option<Auth>,
+    SignedIn(me): SignedIn,
     jar: CookieJar,
 ) -> Response {
-    let Some(Auth(me)) = auth else {
-        return Redirect::to("/login").into_response();
-    };
     account_page(&state, jar, &me, vec![]).await
 }
 

@@ -78,3 +78,21 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for SignedInForm<T> {
 /// For forms that carry nothing but their CSRF token (sign out, revoke, confirm).
 #[derive(Deserialize)]
 pub struct NoFields {}
+
+/// The signed-in person, for pages; signed-out visitors are sent to `/login`.
+pub struct SignedIn(pub Current);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        match <Auth as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(Some(Auth(me))) => Ok(Self(me)),
+            Ok(None) => Err(Redirect::to("/login").into_response()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}

@@ -10,6 +10,7 @@ mod mfa;
 mod profile;
 mod recovery;
 mod settings;
+mod teams;
 
 use askama::Template;
 use axum::Router;
@@ -92,6 +93,36 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             post(settings::revoke_others),
         )
         .route("/settings/sessions/{id}/revoke", post(settings::revoke_one))
+        .route("/welcome/team", get(teams::welcome))
+        .route("/teams/new", get(teams::new_page).post(teams::create))
+        .route("/teams/{slug}", get(teams::overview))
+        .route("/teams/{slug}/members", get(teams::members_page))
+        .route(
+            "/teams/{slug}/settings",
+            get(teams::settings_page).post(teams::save_settings),
+        )
+        .route("/teams/{slug}/delete", post(teams::delete))
+        .route("/teams/{slug}/join", post(teams::join))
+        .route("/teams/{slug}/leave", post(teams::leave))
+        .route(
+            "/teams/{slug}/members/{username}/role",
+            post(teams::set_role),
+        )
+        .route(
+            "/teams/{slug}/members/{username}/remove",
+            post(teams::remove_member),
+        )
+        .route("/teams/{slug}/invitations", post(teams::invite))
+        .route("/teams/{slug}/invitations/{id}/resend", post(teams::resend))
+        .route("/teams/{slug}/invitations/{id}/revoke", post(teams::revoke))
+        .route(
+            "/teams/{slug}/requests/{username}/{decision}",
+            post(teams::decide),
+        )
+        .route(
+            "/invitations/{token}",
+            get(teams::invitation_page).post(teams::accept),
+        )
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
         .route("/static/captcha.js", get(captcha_script));
@@ -139,6 +170,8 @@ pub struct Layout {
     pub unverified_email: String,
     /// Set when 2FA is on and few recovery codes are left.
     pub low_codes: Option<i64>,
+    /// The signed-in person's teams (slug, name), for the switcher.
+    pub teams: Vec<(String, String)>,
     pub flash: Option<&'static str>,
     pub csrf: String,
 }
@@ -160,6 +193,11 @@ pub enum Flash {
     EmailChangeSent,
     PasswordChanged,
     PasswordReset,
+    TeamSaved,
+    InvitationSent,
+    JoinRequested,
+    LeftTeam,
+    TeamDeleted,
 }
 
 impl Flash {
@@ -176,6 +214,11 @@ impl Flash {
             Self::EmailChangeSent => "email_change_sent",
             Self::PasswordChanged => "password_changed",
             Self::PasswordReset => "password_reset",
+            Self::TeamSaved => "team_saved",
+            Self::InvitationSent => "invitation_sent",
+            Self::JoinRequested => "join_requested",
+            Self::LeftTeam => "left_team",
+            Self::TeamDeleted => "team_deleted",
         }
     }
 
@@ -196,6 +239,11 @@ impl Flash {
                 "Your password is changed, and every other session is signed out."
             }
             "password_reset" => "Your password is set. Sign in with it.",
+            "team_saved" => "Saved.",
+            "invitation_sent" => "The invitation is on its way.",
+            "join_requested" => "Your request to join was sent to the team's admins.",
+            "left_team" => "You left the team.",
+            "team_deleted" => "The team was deleted.",
             _ => return None,
         })
     }
@@ -226,8 +274,22 @@ pub async fn layout(state: &AppState, jar: CookieJar, me: Option<&Current>) -> (
             .filter(|left| *left <= crate::mfa::LOW_CODES),
         _ => None,
     };
+    let teams = match me {
+        Some(m) => state
+            .store
+            .teams_of(m.user.id)
+            .await
+            .map(|list| {
+                list.into_iter()
+                    .map(|t| (t.team.slug, t.team.name))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
     let layout = Layout {
         low_codes,
+        teams,
         user: me.map(|m| m.user.username.clone()),
         unverified: me.is_some_and(|m| m.user.email_verified_at.is_none()),
         unverified_email: me.map(|m| m.user.email.clone()).unwrap_or_default(),

@@ -3,12 +3,12 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::account::role_options;
-use super::guard::SignedInForm;
+use super::guard::{SignedIn, SignedInForm};
 use super::{Flash, FormError, Layout, form_errors, layout, redirect_with, render, render_status};
 use crate::accounts::profile::{self, PublicProfile};
 use crate::auth::Current;
@@ -58,12 +58,9 @@ async fn profile_page(
 
 pub async fn settings_page(
     State(state): State<AppState>,
-    auth: Option<Auth>,
+    SignedIn(me): SignedIn,
     jar: CookieJar,
 ) -> Response {
-    let Some(Auth(me)) = auth else {
-        return Redirect::to("/login").into_response();
-    };
     profile_page(&state, jar, &me, vec![], None).await
 }
 

@@ -3,15 +3,15 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use uuid::Uuid;
 
-use super::guard::{NoFields, SignedInForm};
+use super::guard::{NoFields, SignedIn, SignedInForm};
 use super::{Flash, Layout, layout, message, redirect_with, render};
 use crate::auth::sessions::{self, SessionView};
 use crate::error::Error;
-use crate::http::extract::{Auth, Path};
+use crate::http::extract::Path;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -23,12 +23,9 @@ struct SessionsPage {
 
 pub async fn sessions_page(
     State(state): State<AppState>,
-    auth: Option<Auth>,
+    SignedIn(me): SignedIn,
     jar: CookieJar,
 ) -> Response {
-    let Some(Auth(me)) = auth else {
-        return Redirect::to("/login").into_response();
-    };
     match sessions::list(&state, &me).await {
         Ok(list) => {
             let (jar, layout) = layout(&state, jar, Some(&me)).await;

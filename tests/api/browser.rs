@@ -124,10 +124,16 @@ async fn a_person_signs_up_confirms_and_signs_in_with_a_real_browser() {
     let link = link_token(&mail.text, "/verify/");
     b.goto(&app.at(&format!("/verify/{link}"))).await.unwrap();
     submit(&b).await;
-    wait_for_path(&b, "/").await;
+    // Confirmed: onboarding goes on with "Create or join a team".
+    wait_for_path(&b, "/welcome/team").await;
     let text = page_text(&b).await;
     assert!(text.contains("Your email address is confirmed."), "{text}");
     assert!(!text.contains("Resend the email"), "the banner is gone");
+    fill(&b, "name", "Chrome Team").await;
+    fill(&b, "slug", "chrome-team").await;
+    submit(&b).await;
+    wait_for_path(&b, "/teams/chrome-team").await;
+    assert!(page_text(&b).await.contains("Your role"));
 
     b.find(Locator::Css("header form button"))
         .await

@@ -13,6 +13,7 @@ mod pages;
 mod recovery;
 mod sessions;
 mod signup;
+mod team_pages;
 mod teams;
 mod throttling;
 mod verification;

@@ -1,0 +1,208 @@
+//! The team pages, driven as a browser without JavaScript would.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, browser_like_client, csrf_from, link_token, spawn_app};
+use crate::teams::{call, verified};
+
+/// A browser signed in as `login`.
+async fn browser(app: &TestApp, login: &str) -> reqwest::Client {
+    let c = browser_like_client();
+    let html = c
+        .get(app.at("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = c
+        .post(app.at("/login"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("login", login),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    c
+}
+
+async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let res = c.get(app.at(path)).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn onboarding_offers_the_company_team_and_the_header_switches_to_it() {
+    let app = spawn_app().await;
+    let ada = verified(&app, "ada", "ada@acme.test").await;
+    call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/teams",
+        Some(&ada),
+        Some(json!({"name": "Acme Eng", "slug": "acme-eng"})),
+    )
+    .await;
+    call(
+        &app,
+        reqwest::Method::PATCH,
+        "/api/v1/teams/acme-eng",
+        Some(&ada),
+        Some(json!({"discovery_enabled": true})),
+    )
+    .await;
+    verified(&app, "bob", "bob@acme.test").await;
+
+    let bob = browser(&app, "bob").await;
+    let (_, html) = page(&bob, &app, "/welcome/team").await;
+    assert!(
+        html.contains("Teams at acme.test") && html.contains("Acme Eng"),
+        "{html}"
+    );
+    let res = bob
+        .post(app.at("/teams/acme-eng/join"))
+        .form(&[("csrf", csrf_from(&html))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/teams/acme-eng");
+    let (status, html) = page(&bob, &app, "/teams/acme-eng").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("href=\"/teams/acme-eng\">Acme Eng</a>"),
+        "the switcher lists the team"
+    );
+    let (_, roster) = page(&bob, &app, "/teams/acme-eng/members").await;
+    assert!(roster.contains("/u/ada") && roster.contains("/u/bob"));
+    assert!(
+        !roster.contains("Invite someone"),
+        "members do not see admin tools"
+    );
+    let (status, _) = page(&bob, &app, "/teams/acme-eng/settings").await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn an_invited_newcomer_signs_up_through_the_link_and_lands_in_the_team() {
+    let app = spawn_app().await;
+    verified(&app, "ada", "ada@acme.test").await;
+    let admin = browser(&app, "ada").await;
+    let (_, html) = page(&admin, &app, "/teams/new").await;
+    let res = admin
+        .post(app.at("/teams/new"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("name", "Acme"),
+            ("slug", "acme"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/teams/acme");
+    let (_, html) = page(&admin, &app, "/teams/acme/members").await;
+    let res = admin
+        .post(app.at("/teams/acme/invitations"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("email", "new@guest.test"),
+            ("role", "member"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (_, html) = page(&admin, &app, "/teams/acme/members").await;
+    assert!(html.contains("new@guest.test") && html.contains("Pending invitations"));
+
+    let token = link_token(
+        &app.smtp.wait_for("new@guest.test", 1).await[0].text,
+        "/invitations/",
+    );
+    let newcomer = browser_like_client();
+    let (_, html) = page(&newcomer, &app, &format!("/invitations/{token}")).await;
+    assert!(html.contains("Create an account with new@guest.test"));
+    let (_, html) = page(
+        &newcomer,
+        &app,
+        &format!("/signup?invitation={token}&email=new@guest.test"),
+    )
+    .await;
+    assert!(
+        html.contains("value=\"new@guest.test\"") && html.contains(&format!("value=\"{token}\""))
+    );
+    let res = newcomer
+        .post(app.at("/signup"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("invitation", token.as_str()),
+            ("email", "new@guest.test"),
+            ("username", "newcomer"),
+            ("password", PASSWORD),
+            ("accept_terms", "on"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let teams: Vec<Value> = newcomer
+        .get(app.at("/api/v1/teams"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(teams[0]["slug"], "acme");
+    let (status, _) = page(&newcomer, &app, "/teams/acme").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn team_settings_refuse_free_mail_discovery_and_outsiders_see_nothing() {
+    let app = spawn_app().await;
+    let carol = verified(&app, "carol", "carol@gmail.com").await;
+    call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/teams",
+        Some(&carol),
+        Some(json!({"name": "Carol Co", "slug": "carol-co"})),
+    )
+    .await;
+    let c = browser(&app, "carol").await;
+    let (_, html) = page(&c, &app, "/teams/carol-co/settings").await;
+    let res = c
+        .post(app.at("/teams/carol-co/settings"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("name", "Carol Co"),
+            ("discovery", "on"),
+            ("join_policy", "open"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("anyone can have an address there")
+    );
+
+    verified(&app, "stranger", "stranger@else.test").await;
+    let s = browser(&app, "stranger").await;
+    for path in [
+        "/teams/carol-co",
+        "/teams/carol-co/members",
+        "/teams/carol-co/settings",
+    ] {
+        let (status, html) = page(&s, &app, path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(!html.contains("Carol Co"));
+    }
+}
