@@ -255,20 +255,6 @@ impl Store {
         .fetch_all(p)
         .await)?)
     }
-
-    pub async fn delete_join_request(
-        &self,
-        team_id: Uuid,
-        user_id: Uuid,
-    ) -> Result<bool, StoreError> {
-        let n = on_pool!(self, p => sqlx::query("DELETE FROM team_join_requests WHERE team_id = $1 AND user_id = $2")
-            .bind(team_id)
-            .bind(user_id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(n == 1)
-    }
 }
 
 impl Tx {
