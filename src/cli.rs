@@ -25,6 +25,41 @@ enum Command {
     Serve(ServeArgs),
     /// Apply database migrations, then exit.
     Migrate(ServeArgs),
+    /// Measure: password hashing, bulk seeding, load on a real server.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Argon2id verifications per second with the configured parameters.
+    Hash {
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+        /// Also suggest iterations that make one hash take about this long.
+        #[arg(long)]
+        target_ms: Option<f64>,
+    },
+    /// Fill a database with accounts (user `seed0` … password `benchmark password`).
+    Seed {
+        #[arg(long)]
+        users: u64,
+        #[command(flatten)]
+        server: ServeArgs,
+    },
+    /// Start a server and drive it over loopback, scenario by scenario.
+    Load {
+        /// postgres://… to run on PostgreSQL (a fresh database is best); SQLite otherwise.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Accounts to seed before measuring.
+        #[arg(long, default_value_t = 1000)]
+        users: u64,
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        #[arg(long, value_delimiter = ',', default_values_t = [32, 256])]
+        connections: Vec<usize>,
+    },
 }
 
 /// Flags override `LATCHKEY_*` variables, which override `latchkey.toml`. Only flags that were
@@ -77,6 +112,7 @@ impl Cli {
                 println!("Latchkey is listening on {}", app.url());
                 app.run_until_stopped(stop).await
             }
+            Command::Bench(bench) => run_bench(self.config.as_deref(), bench).await,
             Command::Migrate(args) => {
                 let config = Config::load(self.config.as_deref(), args)?;
                 crate::telemetry::init(config.log_format);
@@ -101,4 +137,71 @@ fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
             _ = int.recv() => {}
         }
     })
+}
+
+async fn run_bench(
+    config_file: Option<&std::path::Path>,
+    command: BenchCommand,
+) -> anyhow::Result<()> {
+    use crate::bench;
+    match command {
+        BenchCommand::Hash { seconds, target_ms } => {
+            let config = Config::load(config_file, ServeArgs::default())?;
+            let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+            let a = &config.argon2;
+            println!(
+                "Argon2id m={} KiB, t={}, p={}",
+                a.memory_kib, a.iterations, a.parallelism
+            );
+            let one = bench::hash::measure(a, 1, std::time::Duration::from_secs(seconds))?;
+            let all = bench::hash::measure(a, cores, std::time::Duration::from_secs(seconds))?;
+            println!(
+                "{:.1} verifications/s per core ({:.1} ms each)",
+                one.per_core_per_sec, one.millis_per_hash
+            );
+            println!(
+                "{:.1} verifications/s on {} threads",
+                all.total_per_sec, all.threads
+            );
+            if let Some(target) = target_ms {
+                let (iterations, ms) = bench::hash::calibrate(a, target)?;
+                println!(
+                    "suggested: [argon2] memory_kib = {}, iterations = {iterations} ({ms:.0} ms per hash)",
+                    a.memory_kib
+                );
+            }
+            Ok(())
+        }
+        BenchCommand::Seed { users, server } => {
+            let config = Config::load(config_file, server)?;
+            std::fs::create_dir_all(&config.data_dir)?;
+            let store = open_store(&config).await?;
+            store.migrate().await?;
+            let added = bench::seed::seed(&store, users, &config.argon2).await?;
+            println!(
+                "{added} accounts added; {} in all ({}).",
+                store.user_count().await?,
+                store.engine()
+            );
+            Ok(())
+        }
+        BenchCommand::Load {
+            database_url,
+            users,
+            seconds,
+            connections,
+        } => {
+            let config = Config::load(config_file, ServeArgs::default())?;
+            let options = bench::load::Options {
+                database_url,
+                users,
+                seconds,
+                connections,
+            };
+            let report = bench::load::run(&options, &config.argon2).await?;
+            println!("{} accounts, {} s per scenario\n", users, seconds);
+            print!("{}", bench::load::render(&report));
+            Ok(())
+        }
+    }
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod bench;
 pub mod captcha;
 pub mod cli;
 pub mod clock;

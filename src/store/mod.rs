@@ -5,6 +5,7 @@
 mod account;
 mod mail;
 mod mfa;
+mod seed;
 mod sessions;
 mod teams;
 mod throttle;
@@ -22,6 +23,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 pub use account::{TakenLink, TakenUndo};
 pub use mail::{OutboxMessage, QueuedMail};
 pub use mfa::{MfaChallenge, TotpCredential};
+pub use seed::SeedAccount;
 pub use sessions::{NewSession, Session, SessionWithUser};
 pub use teams::{Invitation, Member, Team, TeamWithRole};
 pub use users::{NewUser, User};
