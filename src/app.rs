@@ -158,7 +158,11 @@ impl Application {
             wake: self.state.mail_queued.clone(),
         };
         let mail = tokio::spawn(worker.run(stop_rx.clone()));
-        let sweeper = tokio::spawn(sweep(self.state.store.clone(), stop_rx));
+        let sweeper = tokio::spawn(sweep(self.state.store.clone(), stop_rx.clone()));
+        let evictions = {
+            let store = self.state.store.clone();
+            tokio::spawn(async move { store.follow_evictions(stop_rx).await })
+        };
 
         let store = self.state.store.clone();
         let app =
@@ -185,7 +189,7 @@ impl Application {
             }
         };
         let _ = stop_tx.send(true);
-        let _ = tokio::join!(mail, sweeper);
+        let _ = tokio::join!(mail, sweeper, evictions);
         store.close().await;
         served.context("server failed")
     }

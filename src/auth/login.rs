@@ -52,7 +52,7 @@ pub async fn login(
         Some(u) => format!("login-account:{}", u.id),
         None => format!("login-name:{login_norm}"),
     };
-    throttle::check(&state.store, &account_key, account_rule).await?;
+    let had_failures = throttle::check(&state.store, &account_key, account_rule).await?;
 
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let ok = state.hasher.verify(password, hash).await?;
@@ -62,7 +62,9 @@ pub async fn login(
         tracing::info!(ip = %client.ip, "sign-in failed");
         return Err(Error::InvalidCredentials);
     };
-    throttle::clear(&state.store, &account_key).await?;
+    if had_failures {
+        throttle::clear(&state.store, &account_key).await?;
+    }
     if user.mfa_enabled {
         let token = crate::mfa::second_step::begin(state, &user, remember, kind).await?;
         return Ok(Outcome::MfaRequired {

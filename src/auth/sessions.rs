@@ -97,7 +97,10 @@ pub async fn authenticate(state: &AppState, presented: &str) -> Result<Option<Cu
         return Ok(None);
     }
     if now - found.last_seen_at >= TOUCH_EVERY_SECS {
-        state.store.touch_session(found.session_id, now).await?;
+        state
+            .store
+            .touch_session(found.session_id, &hash.0, now)
+            .await?;
     }
     Ok(Some(Current {
         session_id: found.session_id,

@@ -23,7 +23,8 @@ impl Rule {
 }
 
 /// Refuses with `RateLimited` (and when to retry) if the key has spent its allowance.
-pub async fn check(store: &Store, key: &str, rule: Rule) -> Result<()> {
+/// Otherwise says whether the key has recent events at all (if not, there is nothing to clear).
+pub async fn check(store: &Store, key: &str, rule: Rule) -> Result<bool> {
     let now = crate::clock::now_ms();
     if let Some(tat) = store.throttle_tat(key).await? {
         let over = tat - now - rule.tolerance_ms();
@@ -31,8 +32,9 @@ pub async fn check(store: &Store, key: &str, rule: Rule) -> Result<()> {
             let retry_after_secs = u64::try_from((over + 999) / 1000).unwrap_or(1).max(1);
             return Err(Error::RateLimited { retry_after_secs });
         }
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
 }
 
 pub async fn hit(store: &Store, key: &str, rule: Rule) -> Result<()> {

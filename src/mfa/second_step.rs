@@ -73,7 +73,7 @@ pub async fn complete(
         .await?
         .ok_or(Error::MfaTokenInvalid)?;
     let key = format!("mfa-account:{}", user.id);
-    throttle::check(&state.store, &key, SECOND_STEP).await?;
+    let had_failures = throttle::check(&state.store, &key, SECOND_STEP).await?;
 
     let verdict = match proof {
         Proof::Totp(raw) => check_totp(state, &user, raw, client).await,
@@ -105,7 +105,9 @@ pub async fn complete(
     )
     .await?;
     tx.commit().await?;
-    throttle::clear(&state.store, &key).await?;
+    if had_failures {
+        throttle::clear(&state.store, &key).await?;
+    }
     tracing::info!(user = %user.id, session = %session.session_id, "signed in with a second factor");
     Ok(SignedIn { user, session })
 }

@@ -113,6 +113,7 @@ impl Tx {
         hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
+        self.touch_user(user_id);
         on_tx!(self, c => sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(hash)
             .bind(now)
@@ -173,6 +174,7 @@ impl Tx {
         email_norm: &str,
         now: i64,
     ) -> Result<(), StoreError> {
+        self.touch_user(user_id);
         on_tx!(self, c => sqlx::query(
             "UPDATE users SET email = $1, email_norm = $2, email_verified_at = $3, updated_at = $3 WHERE id = $4",
         )
@@ -242,6 +244,7 @@ impl Tx {
         now: i64,
         available_at: i64,
     ) -> Result<(), StoreError> {
+        self.touch_user(user_id);
         on_tx!(self, c => sqlx::query(
             "UPDATE users SET username = $1, username_norm = $2, updated_at = $3 WHERE id = $4",
         )
@@ -288,6 +291,7 @@ impl Tx {
     /// Deletes the account; its sessions, links, 2FA secrets and codes go with it (cascade).
     /// Mail still queued to `email` is dropped: the account it concerned no longer exists.
     pub async fn delete_user(&mut self, user_id: Uuid, email: &str) -> Result<(), StoreError> {
+        self.touch_user(user_id);
         on_tx!(self, c => sqlx::query("DELETE FROM outbox WHERE recipient = $1 AND sent_at IS NULL")
             .bind(email)
             .execute(c)

@@ -207,6 +207,7 @@ impl Tx {
     }
 
     async fn set_mfa_flag(&mut self, user_id: Uuid, on: bool) -> Result<(), StoreError> {
+        self.touch_user(user_id);
         on_tx!(self, c => sqlx::query("UPDATE users SET mfa_enabled = $1 WHERE id = $2")
             .bind(on)
             .bind(user_id)

@@ -3,6 +3,7 @@
 //! are written per dialect next to each other.
 
 mod account;
+mod cache;
 mod mail;
 mod mfa;
 mod seed;
@@ -14,11 +15,15 @@ mod verifications;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use uuid::Uuid;
+
+use cache::SessionCache;
 
 pub use account::{TakenLink, TakenUndo};
 pub use mail::{OutboxMessage, QueuedMail};
@@ -81,9 +86,16 @@ pub(crate) enum Db {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) db: Db,
+    pub(crate) cache: Arc<SessionCache>,
 }
 
-pub struct Tx(pub(crate) TxDb);
+/// A transaction. It remembers which accounts it changed, so their cached sessions are
+/// evicted when it commits.
+pub struct Tx {
+    pub(crate) db: TxDb,
+    touched: Vec<Uuid>,
+    cache: Arc<SessionCache>,
+}
 
 pub(crate) enum TxDb {
     Sqlite(Transaction<'static, Sqlite>),
@@ -103,7 +115,7 @@ macro_rules! on_pool {
 /// Runs `$body` with `$c` bound to the transaction's connection.
 macro_rules! on_tx {
     ($tx:expr, $c:ident => $body:expr) => {
-        match &mut $tx.0 {
+        match &mut $tx.db {
             $crate::store::TxDb::Sqlite(t) => {
                 let $c = &mut **t;
                 $body
@@ -133,6 +145,7 @@ impl Store {
             .await?;
         Ok(Self {
             db: Db::Sqlite(pool),
+            cache: Arc::default(),
         })
     }
 
@@ -145,6 +158,7 @@ impl Store {
             .await?;
         Ok(Self {
             db: Db::Postgres(pool),
+            cache: Arc::default(),
         })
     }
 
@@ -164,10 +178,15 @@ impl Store {
     }
 
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(Tx(match &self.db {
+        let db = match &self.db {
             Db::Sqlite(p) => TxDb::Sqlite(p.begin().await?),
             Db::Postgres(p) => TxDb::Postgres(p.begin().await?),
-        }))
+        };
+        Ok(Tx {
+            db,
+            touched: Vec::new(),
+            cache: self.cache.clone(),
+        })
     }
 
     /// Answers `/readyz`: one round trip to the database.
@@ -182,11 +201,88 @@ impl Store {
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), StoreError> {
-        match self.0 {
+    /// Marks an account whose sessions or details this transaction changes.
+    pub(crate) fn touch_user(&mut self, user_id: Uuid) {
+        if !self.touched.contains(&user_id) {
+            self.touched.push(user_id);
+        }
+    }
+
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        // Other servers hear of it exactly when (and only if) the transaction commits.
+        if let TxDb::Postgres(t) = &mut self.db {
+            for user in &self.touched {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(cache::CHANNEL)
+                    .bind(user.to_string())
+                    .execute(&mut **t)
+                    .await?;
+            }
+        }
+        match self.db {
             TxDb::Sqlite(t) => t.commit().await?,
             TxDb::Postgres(t) => t.commit().await?,
         }
+        for user in self.touched {
+            self.cache.evict_user(user);
+        }
         Ok(())
+    }
+}
+
+impl Store {
+    /// Evicts an account's cached sessions here and, on PostgreSQL, on every other server.
+    pub(crate) async fn evict_user(&self, user_id: Uuid) -> Result<(), StoreError> {
+        self.cache.evict_user(user_id);
+        if let Db::Postgres(p) = &self.db {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(cache::CHANNEL)
+                .bind(user_id.to_string())
+                .execute(p)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// On PostgreSQL, evicts what other servers announce until `stop`; after a lost connection
+    /// (announcements may have been missed) the whole cache goes.
+    pub async fn follow_evictions(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let Db::Postgres(pool) = &self.db else { return };
+        loop {
+            let mut listener = match sqlx::postgres::PgListener::connect_with(pool).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for session evictions; retrying");
+                    self.cache.clear();
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                        _ = stop.changed() => return,
+                    }
+                }
+            };
+            if let Err(e) = listener.listen(cache::CHANNEL).await {
+                tracing::warn!(error = %e, "LISTEN failed; retrying");
+                continue;
+            }
+            self.cache.clear();
+            loop {
+                tokio::select! {
+                    message = listener.try_recv() => match message {
+                        Ok(Some(n)) => match n.payload().parse::<Uuid>() {
+                            Ok(user) => self.cache.evict_user(user),
+                            Err(_) => self.cache.clear(),
+                        },
+                        // The connection dropped and came back: anything may have happened.
+                        Ok(None) => self.cache.clear(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "eviction listener failed; reconnecting");
+                            self.cache.clear();
+                            break;
+                        }
+                    },
+                    _ = stop.changed() => return,
+                }
+            }
+        }
     }
 }

@@ -78,11 +78,16 @@ impl Tx {
 }
 
 impl Store {
+    /// The session with this token hash and its account: from the cache when it has them.
     pub async fn session_by_token_hash(
         &self,
         token_hash: &[u8],
     ) -> Result<Option<SessionWithUser>, StoreError> {
-        Ok(on_pool!(self, p => sqlx::query_as::<_, SessionWithUser>(
+        if let Some(found) = self.cache.get(token_hash) {
+            return Ok(Some(found));
+        }
+        let generation = self.cache.generation();
+        let found = on_pool!(self, p => sqlx::query_as::<_, SessionWithUser>(
             "SELECT s.id AS s_id, s.kind AS s_kind, s.remember AS s_remember, s.idle_secs AS s_idle_secs,
                     s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at,
                     u.id, u.email, u.email_verified_at, u.username, u.password_hash, u.name, u.role,
@@ -92,11 +97,21 @@ impl Store {
         )
         .bind(token_hash)
         .fetch_optional(p)
-        .await)?)
+        .await)?;
+        if let Some(found) = &found {
+            self.cache.put(token_hash, found, generation);
+        }
+        Ok(found)
     }
 
     /// Records activity; the caller makes sure this runs at most once a minute per session.
-    pub async fn touch_session(&self, id: Uuid, now: i64) -> Result<(), StoreError> {
+    pub async fn touch_session(
+        &self,
+        id: Uuid,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.cache.seen(token_hash, now);
         on_pool!(self, p => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
@@ -130,6 +145,9 @@ impl Store {
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
+        if done == 1 {
+            self.evict_user(user_id).await?;
+        }
         Ok(done == 1)
     }
 
@@ -153,6 +171,7 @@ impl Tx {
         user_id: Uuid,
         keep: Option<Uuid>,
     ) -> Result<u64, StoreError> {
+        self.touch_user(user_id);
         Ok(on_tx!(self, c => sqlx::query(
             "DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id <> $2)",
         )

@@ -299,7 +299,7 @@ impl Tx {
     /// Serialises changes to a team's roster, so two admins cannot both step down at once and
     /// leave it with none. SQLite already runs one writer at a time.
     pub async fn lock_team(&mut self, team_id: Uuid) -> Result<(), StoreError> {
-        if let TxDb::Postgres(t) = &mut self.0 {
+        if let TxDb::Postgres(t) = &mut self.db {
             sqlx::query("SELECT id FROM teams WHERE id = $1 FOR UPDATE")
                 .bind(team_id)
                 .execute(&mut **t)

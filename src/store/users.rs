@@ -61,6 +61,7 @@ impl Tx {
         email: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
+        self.touch_user(user_id);
         let done = on_tx!(self, c => sqlx::query(
             "UPDATE users SET email_verified_at = $1, updated_at = $1
              WHERE id = $2 AND email = $3",
@@ -116,6 +117,7 @@ impl Store {
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
+        self.evict_user(id).await?;
         Ok(())
     }
 }

@@ -23,6 +23,8 @@ pub struct TestApp {
     pub smtp: SmtpServer,
     pub dir: TempDir,
     pub engine: &'static str,
+    /// The PostgreSQL database this server uses, for a second server to share it.
+    pub database_url: Option<String>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -50,6 +52,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         _ => "sqlite",
     };
     tweak(&mut config);
+    let database_url = config.database_url().map(str::to_owned);
     let app = Application::build(config).await.expect("server builds");
     let url = app.url().to_owned();
     let port = app.port();
@@ -64,6 +67,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         smtp,
         dir,
         engine,
+        database_url,
         _stop: stop,
     }
 }

@@ -170,6 +170,16 @@ async fn garbage_tokens_are_simply_unauthenticated() {
 async fn profile_changes_show_in_me() {
     let app = spawn_app().await;
     app.signup("profiled").await;
+    let before: Value = app
+        .client
+        .get(app.at("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before["name"], "");
     let res = app
         .client
         .patch(app.at("/api/v1/me/profile"))

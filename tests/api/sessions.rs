@@ -66,6 +66,8 @@ async fn revoking_one_session_signs_out_that_device_only() {
         .unwrap()
         .to_owned();
 
+    // Both devices are in use (and so in the session cache) before one is revoked.
+    assert_eq!(app.get_bearer("/api/v1/me", &phone).await.status(), 200);
     let res = plain_client()
         .delete(app.at(&format!("/api/v1/me/sessions/{phone_id}")))
         .bearer_auth(&laptop)
@@ -149,4 +151,49 @@ async fn revoking_others_keeps_this_session_and_all_ends_it_too() {
         .await
         .unwrap();
     assert_problem(res, 400, "invalid_query").await;
+}
+
+/// Several servers share one PostgreSQL database; each caches session lookups, and a revoke on
+/// one must end the session on all of them (they hear of it through LISTEN/NOTIFY).
+#[tokio::test]
+async fn a_session_revoked_on_one_server_ends_on_the_others() {
+    let a = spawn_app().await;
+    let Some(shared) = a.database_url.clone().filter(|_| a.engine == "postgres") else {
+        return;
+    };
+    let b = crate::helpers::spawn_app_with(|c| c.database_url = Some(shared.into())).await;
+    a.signup("roamer").await;
+    let token = a.login_token("roamer", false).await;
+    assert_eq!(
+        b.get_bearer("/api/v1/me", &token).await.status(),
+        200,
+        "b has it cached now"
+    );
+    let id = sessions(&a, &token)
+        .await
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = plain_client()
+        .delete(a.at("/api/v1/me/sessions?scope=all"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{id}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let status = b.get_bearer("/api/v1/me", &token).await.status();
+        if status == 401 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "b still accepts a revoked session"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

@@ -1,0 +1,78 @@
+//! A cache of session lookups, so the check every authenticated request makes rarely reaches
+//! the database. Correctness comes first: every write that ends a session or changes an
+//! account evicts that account's entries when it commits (and, on PostgreSQL, tells every
+//! other server through `NOTIFY`), and a lookup that raced with such a write is not cached.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+use super::SessionWithUser;
+
+/// A safety net: even an entry nobody evicted is re-read this often.
+const TTL: Duration = Duration::from_secs(30);
+/// Beyond this many entries the cache starts over rather than grow.
+const MAX_ENTRIES: usize = 100_000;
+
+/// The PostgreSQL channel on which servers announce accounts whose cached sessions are stale.
+pub const CHANNEL: &str = "latchkey_sessions";
+
+#[derive(Default)]
+pub struct SessionCache {
+    entries: RwLock<HashMap<Vec<u8>, (SessionWithUser, Instant)>>,
+    /// Bumped by every eviction: a lookup started before one must not be cached after it.
+    generation: AtomicU64,
+}
+
+impl SessionCache {
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub fn get(&self, token_hash: &[u8]) -> Option<SessionWithUser> {
+        let entries = self.entries.read().ok()?;
+        let (found, at) = entries.get(token_hash)?;
+        (at.elapsed() < TTL).then(|| found.clone())
+    }
+
+    /// Caches a lookup made when the generation was `generation`, unless something was evicted
+    /// since (the lookup may have read what that eviction was about).
+    pub fn put(&self, token_hash: &[u8], found: &SessionWithUser, generation: u64) {
+        let Ok(mut entries) = self.entries.write() else {
+            return;
+        };
+        if self.generation() != generation {
+            return;
+        }
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(token_hash.to_vec(), (found.clone(), Instant::now()));
+    }
+
+    /// Records a `last_seen_at` write in the cached copy.
+    pub fn seen(&self, token_hash: &[u8], now: i64) {
+        if let Ok(mut entries) = self.entries.write()
+            && let Some((found, _)) = entries.get_mut(token_hash)
+        {
+            found.last_seen_at = now;
+        }
+    }
+
+    pub fn evict_user(&self, user_id: Uuid) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut entries) = self.entries.write() {
+            entries.retain(|_, (found, _)| found.user.id != user_id);
+        }
+    }
+
+    pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
+        }
+    }
+}
