@@ -91,3 +91,42 @@ async fn a_successful_sign_in_resets_the_account_allowance() {
         );
     }
 }
+
+/// When more sign-ins arrive than the hashing threads and their short queue can hold, the
+/// surplus gets a fast 503 `overloaded` with `Retry-After` instead of waiting in memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_full_hashing_queue_answers_overloaded_at_once() {
+    let app = spawn_app_with(|c| {
+        c.argon2.workers = Some(1);
+        c.argon2.queue = 1;
+    })
+    .await;
+    app.signup("popular").await;
+    let attempts: Vec<_> = (0..24)
+        .map(|_| {
+            let url = app.at("/api/v1/login");
+            tokio::spawn(async move {
+                let res = plain_client()
+                    .post(url)
+                    .json(&json!({"login": "popular", "password": PASSWORD}))
+                    .send()
+                    .await
+                    .unwrap();
+                (
+                    res.status().as_u16(),
+                    res.headers().get("retry-after").is_some(),
+                )
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for a in attempts {
+        outcomes.push(a.await.unwrap());
+    }
+    assert!(outcomes.iter().any(|(s, _)| *s == 200), "{outcomes:?}");
+    assert!(outcomes.iter().any(|o| *o == (503, true)), "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|(s, _)| *s == 200 || *s == 503),
+        "{outcomes:?}"
+    );
+}
