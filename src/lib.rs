@@ -15,6 +15,7 @@ pub mod http;
 pub mod keys;
 pub mod mail;
 pub mod mfa;
+pub mod oauth;
 pub mod state;
 pub mod store;
 pub mod teams;

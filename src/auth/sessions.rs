@@ -86,12 +86,18 @@ pub fn effective_expiry(idle_secs: Option<i64>, last_seen_at: i64, expires_at: i
 
 /// Recognises a presented session token. One indexed read; a write at most once a minute.
 pub async fn authenticate(state: &AppState, presented: &str) -> Result<Option<Current>> {
-    let Some(hash) = TokenHash::of_kind(presented, TokenKind::Session) else {
+    // The CLI's grants are sessions too, presented through their short-lived access tokens.
+    let found = if let Some(hash) = TokenHash::of_kind(presented, TokenKind::AccessToken) {
+        state.store.session_by_access_token(&hash.0).await?
+    } else if let Some(hash) = TokenHash::of_kind(presented, TokenKind::Session) {
+        state.store.session_by_token_hash(&hash.0).await?
+    } else {
         return Ok(None);
     };
-    let Some(found) = state.store.session_by_token_hash(&hash.0).await? else {
+    let Some(found) = found else {
         return Ok(None);
     };
+    let hash = TokenHash::of(presented);
     let now = clock::now();
     if effective_expiry(found.idle_secs, found.last_seen_at, found.expires_at) <= now {
         return Ok(None);
@@ -176,6 +182,9 @@ pub async fn logout(state: &AppState, me: &Current) -> Result<()> {
 
 /// "Chrome on macOS", or the client's own name when it is not a browser.
 pub fn describe_device(user_agent: &str) -> String {
+    if user_agent.starts_with(crate::oauth::CLI_NAME) {
+        return user_agent.to_owned();
+    }
     // Headless Chrome is Chrome; woothee only knows the headed name.
     let user_agent = &user_agent.replace("HeadlessChrome/", "Chrome/");
     let parsed = woothee::parser::Parser::new().parse(user_agent);

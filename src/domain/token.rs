@@ -15,6 +15,14 @@ pub enum TokenKind {
     PasswordReset,
     EmailChangeUndo,
     Invitation,
+    /// OAuth access token of a CLI grant (1 hour).
+    AccessToken,
+    /// OAuth refresh token of a CLI grant (rotating).
+    RefreshToken,
+    /// OAuth authorization code (60 seconds).
+    AuthCode,
+    /// RFC 8628 device code.
+    DeviceCode,
 }
 
 impl TokenKind {
@@ -26,6 +34,10 @@ impl TokenKind {
             Self::PasswordReset => "lkp_",
             Self::EmailChangeUndo => "lku_",
             Self::Invitation => "lki_",
+            Self::AccessToken => "lka_",
+            Self::RefreshToken => "lkr_",
+            Self::AuthCode => "lkc_",
+            Self::DeviceCode => "lkd_",
         }
     }
 }

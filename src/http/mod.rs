@@ -6,6 +6,7 @@ pub mod cookies;
 pub mod extract;
 mod mfa;
 mod middleware;
+mod oauth;
 mod openapi;
 pub mod problem;
 mod teams;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()))
+        .merge(oauth::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .merge(crate::web::routes(&state))

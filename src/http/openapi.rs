@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{account, api, mfa, teams};
+use super::{account, api, mfa, oauth, teams};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,7 +19,7 @@ use super::{account, api, mfa, teams};
         teams::join, teams::leave, teams::members, teams::set_role, teams::remove_member,
         teams::invite, teams::list_invitations, teams::resend_invitation,
         teams::revoke_invitation, teams::accept, teams::join_requests, teams::approve_request,
-        teams::decline_request,
+        teams::decline_request, oauth::token, oauth::device_code, oauth::revoke,
     ),
     components(schemas(super::problem::Problem, super::problem::FieldError)),
     modifiers(&Security),

@@ -74,7 +74,7 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-fn safe_next(next: Option<&str>) -> &str {
+pub(super) fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
         _ => "/",
@@ -217,7 +217,10 @@ pub async fn login_submit(
             (jar, Redirect::to(safe_next(form.next.as_deref()))).into_response()
         }
         Ok(login::Outcome::MfaRequired { mfa_token }) => {
-            let jar = jar.add(super::mfa::pending_cookie(&state.settings, mfa_token));
+            let next = safe_next(form.next.as_deref()).to_owned();
+            let jar = jar
+                .add(super::mfa::pending_cookie(&state.settings, mfa_token))
+                .add(super::mfa::next_cookie(&state.settings, next));
             (jar, Redirect::to("/login/2fa")).into_response()
         }
         Err(e) => {

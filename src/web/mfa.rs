@@ -26,6 +26,15 @@ fn pending_cookie_name(settings: &Settings) -> &'static str {
     }
 }
 
+/// Where to go once the second step is done (the `next` of the sign-in form).
+const NEXT_COOKIE: &str = "latchkey_next";
+
+pub fn next_cookie(settings: &Settings, next: String) -> Cookie<'static> {
+    let mut c = cookies::base(NEXT_COOKIE, next, settings.secure);
+    c.set_max_age(time::Duration::seconds(second_step::CHALLENGE_SECS));
+    c
+}
+
 pub fn pending_cookie(settings: &Settings, mfa_token: String) -> Cookie<'static> {
     let mut c = cookies::base(pending_cookie_name(settings), mfa_token, settings.secure);
     c.set_max_age(time::Duration::seconds(second_step::CHALLENGE_SECS));
@@ -89,10 +98,13 @@ pub async fn second_step_submit(
     };
     match second_step::complete(&state, &token, proof, &client).await {
         Ok(done) => {
+            let next =
+                super::account::safe_next(jar.get(NEXT_COOKIE).map(Cookie::value)).to_owned();
             let jar = jar
                 .add(cookies::session(&state.settings, &done.session))
-                .remove(Cookie::build(cookie_name).path("/"));
-            (jar, Redirect::to("/")).into_response()
+                .remove(Cookie::build(cookie_name).path("/"))
+                .remove(Cookie::build(NEXT_COOKIE).path("/"));
+            (jar, Redirect::to(&next)).into_response()
         }
         Err(Error::MfaTokenInvalid) => {
             let jar = jar.remove(Cookie::build(cookie_name).path("/"));

@@ -7,6 +7,7 @@ pub mod csrf;
 mod dev;
 mod guard;
 mod mfa;
+mod oauth;
 mod profile;
 mod recovery;
 mod settings;
@@ -94,6 +95,15 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/settings/sessions/{id}/revoke", post(settings::revoke_one))
         .route("/welcome/team", get(teams::welcome))
+        .route("/oauth/authorize", get(oauth::authorize))
+        .route(
+            "/oauth/consent/{id}",
+            get(oauth::consent).post(oauth::decide),
+        )
+        .route(
+            "/device",
+            get(oauth::device_page).post(oauth::device_decide),
+        )
         .route("/teams/new", get(teams::new_page).post(teams::create))
         .route("/teams/{slug}", get(teams::overview))
         .route("/teams/{slug}/members", get(teams::members_page))

@@ -9,6 +9,7 @@ mod https;
 mod login;
 mod mail;
 mod mfa;
+mod oauth;
 mod pages;
 mod recovery;
 mod sessions;

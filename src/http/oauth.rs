@@ -1,0 +1,144 @@
+//! The OAuth endpoints machines call: token, device authorization, revocation. Form-encoded
+//! requests, JSON answers, RFC 6749 error codes. (The pages of the browser step are in `web`.)
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Form, Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::extract::Client;
+use crate::oauth::{self, CLIENT_ID, OauthError, device};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/oauth/token", post(token))
+        .route("/oauth/device/code", post(device_code))
+        .route("/oauth/revoke", post(revoke))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OauthErrorBody {
+    pub error: &'static str,
+    pub error_description: &'static str,
+}
+
+impl IntoResponse for OauthError {
+    fn into_response(self) -> Response {
+        let status = if self.error == "invalid_client" {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        let mut res = (
+            status,
+            Json(OauthErrorBody {
+                error: self.error,
+                error_description: self.description,
+            }),
+        )
+            .into_response();
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        res
+    }
+}
+
+fn check_client(client_id: Option<&str>) -> Result<(), OauthError> {
+    if client_id == Some(CLIENT_ID) {
+        Ok(())
+    } else {
+        Err(OauthError::new("invalid_client", "Unknown client_id."))
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TokenRequest {
+    pub grant_type: Option<String>,
+    pub client_id: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+    pub device_code: Option<String>,
+}
+
+const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+#[utoipa::path(post, path = "/oauth/token", tag = "oauth", request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = oauth::TokenResponse), (status = 400, body = OauthErrorBody), (status = 401, body = OauthErrorBody)))]
+async fn token(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Form(req): Form<TokenRequest>,
+) -> Result<Response, OauthError> {
+    check_client(req.client_id.as_deref())?;
+    let missing = || OauthError::new("invalid_request", "A required parameter is missing.");
+    let tokens = match req.grant_type.as_deref() {
+        Some("authorization_code") => {
+            let (code, redirect, verifier) = (
+                req.code.as_deref().ok_or_else(missing)?,
+                req.redirect_uri.as_deref().ok_or_else(missing)?,
+                req.code_verifier.as_deref().ok_or_else(missing)?,
+            );
+            oauth::exchange_code(&state, code, redirect, verifier, &client).await?
+        }
+        Some("refresh_token") => {
+            oauth::refresh(&state, req.refresh_token.as_deref().ok_or_else(missing)?).await?
+        }
+        Some(DEVICE_GRANT) => {
+            device::poll(
+                &state,
+                req.device_code.as_deref().ok_or_else(missing)?,
+                &client,
+            )
+            .await?
+        }
+        _ => {
+            return Err(OauthError::new(
+                "unsupported_grant_type",
+                "Supported: authorization_code, refresh_token, device_code.",
+            ));
+        }
+    };
+    let mut res = Json(tokens).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DeviceCodeRequest {
+    pub client_id: Option<String>,
+    /// The CLI's host name, shown when approving and in the session list.
+    pub device_name: Option<String>,
+}
+
+#[utoipa::path(post, path = "/oauth/device/code", tag = "oauth", request_body(content = DeviceCodeRequest, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = device::DeviceStart), (status = 401, body = OauthErrorBody)))]
+async fn device_code(
+    State(state): State<AppState>,
+    Form(req): Form<DeviceCodeRequest>,
+) -> Result<Json<device::DeviceStart>, OauthError> {
+    check_client(req.client_id.as_deref())?;
+    Ok(Json(
+        device::start(&state, req.device_name.as_deref()).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RevokeRequest {
+    pub token: String,
+}
+
+#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth", request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200)))]
+async fn revoke(
+    State(state): State<AppState>,
+    Form(req): Form<RevokeRequest>,
+) -> Result<StatusCode, OauthError> {
+    oauth::revoke(&state, &req.token).await?;
+    Ok(StatusCode::OK)
+}
