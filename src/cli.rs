@@ -25,9 +25,53 @@ enum Command {
     Serve(ServeArgs),
     /// Apply database migrations, then exit.
     Migrate(ServeArgs),
+    /// Sign this terminal in through the browser (or a device code).
+    Login {
+        /// The Latchkey server [default: $LATCHKEY_SERVER or http://127.0.0.1:8080].
+        #[arg(long, env = "LATCHKEY_SERVER")]
+        server: Option<String>,
+        /// Sign in with a code typed on another device's browser.
+        #[arg(long)]
+        device: bool,
+        /// Print the address instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// List the accounts signed in here; * marks the active one.
+    Accounts {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make another signed-in account the active one (username or username@host).
+    Switch { account: String },
+    /// Show the active account.
+    Whoami {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign the active account (or --all) out on the server, then forget it.
+    Logout {
+        #[arg(long)]
+        all: bool,
+    },
+    /// List the active account's sessions; `revoke ID` or `--all` (every other one) ends them.
+    Sessions {
+        #[command(subcommand)]
+        action: Option<SessionsAction>,
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure: password hashing, bulk seeding, load on a real server.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum SessionsAction {
+    /// End one session by its id.
+    Revoke { id: String },
 }
 
 #[derive(Subcommand)]
@@ -113,6 +157,24 @@ impl Cli {
                 app.run_until_stopped(stop).await
             }
             Command::Bench(bench) => run_bench(self.config.as_deref(), bench).await,
+            Command::Login {
+                server,
+                device,
+                no_browser,
+            } => {
+                let server = server.unwrap_or_else(|| crate::client::DEFAULT_SERVER.to_owned());
+                crate::client::login(&server, device, !no_browser).await
+            }
+            Command::Accounts { json } => crate::client::accounts(json),
+            Command::Switch { account } => crate::client::switch(&account),
+            Command::Whoami { json } => crate::client::whoami(json).await,
+            Command::Logout { all } => crate::client::logout(all).await,
+            Command::Sessions { action, all, json } => {
+                let revoke = action
+                    .as_ref()
+                    .map(|SessionsAction::Revoke { id }| id.as_str());
+                crate::client::sessions(revoke, all, json).await
+            }
             Command::Migrate(args) => {
                 let config = Config::load(self.config.as_deref(), args)?;
                 crate::telemetry::init(config.log_format);

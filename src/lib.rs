@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bench;
 pub mod captcha;
 pub mod cli;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod domain;

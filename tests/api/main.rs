@@ -2,6 +2,7 @@ mod account_settings;
 mod bad_input;
 mod browser;
 mod cli;
+mod cli_login;
 mod csrf;
 mod health;
 mod helpers;

@@ -1,0 +1,186 @@
+//! The CLI's one typed client for the server: OAuth endpoints and the JSON API, with access
+//! tokens refreshed silently.
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::store::Account;
+use crate::oauth::CLIENT_ID;
+
+#[derive(Debug, Deserialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OauthFailure {
+    pub error: String,
+    #[serde(default)]
+    pub error_description: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeviceStart {
+    pub device_code: String,
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: String,
+    pub expires_in: i64,
+    pub interval: i64,
+}
+
+pub struct Api {
+    pub server: String,
+    http: reqwest::Client,
+}
+
+/// Only HTTPS, or plain HTTP to this very machine: tokens must not cross a network in clear.
+pub fn check_server(server: &str) -> anyhow::Result<String> {
+    let url = url::Url::parse(server)
+        .context("the server must be a URL like https://accounts.example.com")?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => bail!("refusing {server}: use https://, or http:// only for a server on this machine"),
+    }
+    Ok(server.trim_end_matches('/').to_owned())
+}
+
+impl Api {
+    pub fn new(server: &str) -> anyhow::Result<Self> {
+        Ok(Self {
+            server: check_server(server)?,
+            http: reqwest::Client::builder()
+                .user_agent(concat!("latchkey-cli/", env!("CARGO_PKG_VERSION")))
+                .build()?,
+        })
+    }
+
+    async fn token(&self, form: &[(&str, &str)]) -> anyhow::Result<Result<Tokens, OauthFailure>> {
+        let mut form = form.to_vec();
+        form.push(("client_id", CLIENT_ID));
+        let res = self
+            .http
+            .post(format!("{}/oauth/token", self.server))
+            .form(&form)
+            .send()
+            .await?;
+        Ok(if res.status().is_success() {
+            Ok(res.json().await?)
+        } else {
+            Err(res.json().await?)
+        })
+    }
+
+    pub async fn exchange(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+    ) -> anyhow::Result<Tokens> {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+        ];
+        self.token(&form).await?.map_err(|f| {
+            anyhow::anyhow!(
+                "the server refused the sign-in: {} {}",
+                f.error,
+                f.error_description
+            )
+        })
+    }
+
+    pub async fn start_device(&self, device_name: &str) -> anyhow::Result<DeviceStart> {
+        let form = [("client_id", CLIENT_ID), ("device_name", device_name)];
+        Ok(self
+            .http
+            .post(format!("{}/oauth/device/code", self.server))
+            .form(&form)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
+    pub async fn poll_device(
+        &self,
+        device_code: &str,
+    ) -> anyhow::Result<Result<Tokens, OauthFailure>> {
+        self.token(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", device_code),
+        ])
+        .await
+    }
+
+    pub async fn revoke(&self, token: &str) -> anyhow::Result<()> {
+        self.http
+            .post(format!("{}/oauth/revoke", self.server))
+            .form(&[("token", token)])
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    /// A fresh access token for `account`, refreshing (and updating the account) when needed.
+    pub async fn fresh(&self, account: &mut Account) -> anyhow::Result<()> {
+        if account.access_expires_at > crate::clock::now() + 60 {
+            return Ok(());
+        }
+        match self
+            .token(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &account.refresh_token),
+            ])
+            .await?
+        {
+            Ok(t) => {
+                account.access_token = t.access_token;
+                account.refresh_token = t.refresh_token;
+                account.access_expires_at = crate::clock::now() + t.expires_in;
+                Ok(())
+            }
+            Err(_) => bail!(
+                "{} is signed out; run `latchkey login` again",
+                account.name()
+            ),
+        }
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, token: &str, path: &str) -> anyhow::Result<T> {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.server))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        if res.status() == reqwest::StatusCode::UNAUTHORIZED {
+            bail!("this account is signed out; run `latchkey login` again");
+        }
+        Ok(res.error_for_status()?.json().await?)
+    }
+
+    pub async fn delete(&self, token: &str, path: &str) -> anyhow::Result<()> {
+        self.http
+            .delete(format!("{}{path}", self.server))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,252 @@
+//! `latchkey login` and the commands around it, run as the real binary against a real server:
+//! the browser step is driven over HTTP, as a browser would.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Stdio;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::helpers::{PASSWORD, TestApp, browser_like_client, csrf_from, plain_client, spawn_app};
+
+const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
+
+fn cli(config: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env("LATCHKEY_CONFIG_DIR", config)
+        .env_remove("LATCHKEY_SERVER")
+        .kill_on_drop(true);
+    c
+}
+
+async fn run(config: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = cli(config, args).output().await.unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn signed_in_browser(app: &TestApp, login: &str) -> reqwest::Client {
+    let c = browser_like_client();
+    let html = c
+        .get(app.at("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    c.post(app.at("/login"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("login", login),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    c
+}
+
+/// Starts `latchkey login` and returns it with the address it printed.
+async fn start_login(config: &Path, server: &str) -> (Child, String) {
+    let mut child = cli(config, &["login", "--server", server, "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("login printed an address");
+        if line.starts_with("http") {
+            break line;
+        }
+    };
+    // Keep reading so the CLI never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
+}
+
+/// The person's part: open the address, approve (or skip), and let the browser follow the
+/// redirect to the CLI's loopback listener.
+async fn browser_step(app: &TestApp, browser: &reqwest::Client, url: &str, decision: &str) {
+    let res = browser.get(url).send().await.unwrap();
+    let consent = res.headers()["location"].to_str().unwrap().to_owned();
+    let html = browser
+        .get(app.at(&consent))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = browser
+        .post(app.at(&consent))
+        .form(&[("csrf", csrf_from(&html).as_str()), ("decision", decision)])
+        .send()
+        .await
+        .unwrap();
+    let back = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.starts_with("http://127.0.0.1:"), "{back}");
+    plain_client().get(back).send().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_accounts_sign_in_through_the_browser_switch_and_sign_out() {
+    let app = spawn_app().await;
+    app.signup("first").await;
+    app.signup("second").await;
+    let config = tempfile::tempdir().unwrap();
+
+    for user in ["first", "second"] {
+        let (mut child, url) = start_login(config.path(), &app.url).await;
+        assert!(
+            url.contains("code_challenge_method=S256")
+                && url.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A")
+        );
+        browser_step(&app, &signed_in_browser(&app, user).await, &url, "approve").await;
+        assert!(child.wait().await.unwrap().success(), "login as {user}");
+    }
+    let mode = std::fs::metadata(config.path().join("accounts.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let (ok, out, _) = run(config.path(), &["accounts", "--json"]).await;
+    assert!(ok);
+    let list: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(
+        list.iter().find(|a| a["active"] == true).unwrap()["username"],
+        "second"
+    );
+    let (_, out, _) = run(config.path(), &["whoami"]).await;
+    assert!(out.starts_with("second <second@example.com>"), "{out}");
+    let (ok, _, _) = run(config.path(), &["switch", "first"]).await;
+    assert!(ok);
+    let (_, out, _) = run(config.path(), &["whoami", "--json"]).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["username"],
+        "first"
+    );
+
+    let (_, out, _) = run(config.path(), &["sessions", "--json"]).await;
+    let sessions: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let mine = sessions.iter().find(|s| s["current"] == true).unwrap();
+    assert_eq!(mine["kind"], "cli");
+    assert!(
+        mine["device"]
+            .as_str()
+            .unwrap()
+            .starts_with("Latchkey CLI on ")
+    );
+
+    // Signing out revokes on the server: the stored token stops working there.
+    let stored: Value =
+        serde_json::from_slice(&std::fs::read(config.path().join("accounts.json")).unwrap())
+            .unwrap();
+    let first_token = stored["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["username"] == "first")
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (ok, out, _) = run(config.path(), &["logout"]).await;
+    assert!(ok, "{out}");
+    assert_eq!(
+        app.get_bearer("/api/v1/me", &first_token).await.status(),
+        401
+    );
+    let (_, out, _) = run(config.path(), &["accounts"]).await;
+    assert!(
+        out.contains("* second@") && !out.contains("first@"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn skipping_in_the_browser_or_a_plain_http_server_fails_clearly() {
+    let app = spawn_app().await;
+    app.signup("skipper").await;
+    let config = tempfile::tempdir().unwrap();
+    let (mut child, url) = start_login(config.path(), &app.url).await;
+    browser_step(
+        &app,
+        &signed_in_browser(&app, "skipper").await,
+        &url,
+        "skip",
+    )
+    .await;
+    assert!(!child.wait().await.unwrap().success());
+    assert!(!config.path().join("accounts.json").exists());
+
+    let (ok, _, err) = run(
+        config.path(),
+        &[
+            "login",
+            "--server",
+            "http://accounts.example.com",
+            "--no-browser",
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("use https://"), "{err}");
+}
+
+#[tokio::test]
+async fn login_with_a_device_code() {
+    let app = spawn_app().await;
+    app.signup("headless").await;
+    let config = tempfile::tempdir().unwrap();
+    let mut child = cli(config.path(), &["login", "--server", &app.url, "--device"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().unwrap();
+    let code = first.rsplit(' ').next().unwrap().to_owned();
+    assert_eq!(code.len(), 9, "{first}");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+
+    let browser = signed_in_browser(&app, "headless").await;
+    let html = browser
+        .get(app.at(&format!("/device?user_code={code}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    browser
+        .post(app.at("/device"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("user_code", code.as_str()),
+            ("decision", "approve"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+    let (_, out, _) = run(config.path(), &["whoami"]).await;
+    assert!(out.starts_with("headless <"), "{out}");
+}
