@@ -47,6 +47,15 @@ impl Settings {
         }
     }
 
+    /// The other accounts signed in in this browser (their session tokens).
+    pub fn accounts_cookie(&self) -> &'static str {
+        if self.secure {
+            "__Host-latchkey_accounts"
+        } else {
+            "latchkey_accounts"
+        }
+    }
+
     pub fn csrf_cookie(&self) -> &'static str {
         if self.secure {
             "__Host-latchkey_csrf"

@@ -8,12 +8,13 @@ use crate::auth::sessions::{Issued, REMEMBER_SECS};
 use crate::state::Settings;
 
 pub fn session(settings: &Settings, issued: &Issued) -> Cookie<'static> {
-    let mut c = base(
-        settings.session_cookie(),
-        issued.token.as_str().to_owned(),
-        settings.secure,
-    );
-    if issued.remember {
+    session_token(settings, issued.token.as_str().to_owned(), issued.remember)
+}
+
+/// The session cookie for a token already issued (switching between signed-in accounts).
+pub fn session_token(settings: &Settings, token: String, remember: bool) -> Cookie<'static> {
+    let mut c = base(settings.session_cookie(), token, settings.secure);
+    if remember {
         c.set_max_age(Duration::seconds(REMEMBER_SECS));
     }
     c

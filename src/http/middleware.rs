@@ -99,6 +99,10 @@ pub async fn require_https(State(state): State<AppState>, req: Request, next: Ne
     next.run(req).await
 }
 
+/// The pages' Content Security Policy: our own scripts and styles only, no inline code, no
+/// framing, forms posting only to us.
+pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 /// Headers every response carries. The referrer policy matters: links with tokens in their path
 /// must not leak through `Referer`.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -111,13 +115,10 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    if !is_docs {
-        h.insert(
-            "content-security-policy",
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            ),
-        );
+    // A page may set its own policy (the CLI's consent page must let its form redirect to
+    // the CLI's loopback address).
+    if !is_docs && !h.contains_key("content-security-policy") {
+        h.insert("content-security-policy", HeaderValue::from_static(CSP));
     }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -5,7 +5,7 @@ pub mod api;
 pub mod cookies;
 pub mod extract;
 mod mfa;
-mod middleware;
+pub mod middleware;
 mod oauth;
 mod openapi;
 pub mod problem;

@@ -10,9 +10,8 @@ use serde::Deserialize;
 use super::guard::{CheckedForm, NoFields, SignedIn, SignedInForm};
 use super::{Flash, FormError, Layout, form_errors, layout, message, redirect_with, render};
 use crate::accounts::{Purpose, profile, signup, verify};
-use crate::auth::{login, sessions};
+use crate::auth::login;
 use crate::error::Error;
-use crate::http::cookies;
 use crate::http::extract::{Auth, Client};
 use crate::state::AppState;
 
@@ -72,6 +71,8 @@ pub struct SignupQuery {
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    /// `/login?add=1`: sign in to another account without signing out.
+    add: Option<String>,
 }
 
 pub(super) fn safe_next(next: Option<&str>) -> &str {
@@ -132,7 +133,7 @@ pub async fn signup_submit(
     };
     match signup::signup(&state, &input, "web", &client).await {
         Ok(done) => {
-            let jar = jar.add(cookies::session(&state.settings, &done.session));
+            let jar = super::accounts::activate(&state, jar, &done.session).await;
             (jar, Redirect::to("/welcome")).into_response()
         }
         Err(e) => match form_errors(&state, jar, e).await {
@@ -160,6 +161,8 @@ struct LoginPage {
     login: String,
     remember: bool,
     next: String,
+    /// "Add another account" while already signed in.
+    adding: bool,
 }
 
 pub async fn login_page(
@@ -169,10 +172,15 @@ pub async fn login_page(
     Query(q): Query<NextQuery>,
 ) -> Response {
     let next = safe_next(q.next.as_deref()).to_owned();
-    if auth.is_some() {
+    let adding = q.add.is_some();
+    let me = auth.map(|Auth(me)| me);
+    if me.is_some() && !adding {
         return Redirect::to(&next).into_response();
     }
-    let (jar, layout) = layout(&state, jar, None).await;
+    if adding && !super::accounts::room_for_another(&state, &jar).await {
+        return too_many_accounts(&state, jar).await;
+    }
+    let (jar, layout) = layout(&state, jar, me.as_ref()).await;
     render(
         jar,
         &LoginPage {
@@ -181,8 +189,20 @@ pub async fn login_page(
             login: String::new(),
             remember: false,
             next,
+            adding,
         },
     )
+}
+
+async fn too_many_accounts(state: &AppState, jar: CookieJar) -> Response {
+    message(
+        state,
+        jar,
+        StatusCode::CONFLICT,
+        "Five accounts are signed in",
+        "Sign out of one of them before adding another.",
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -202,6 +222,9 @@ pub async fn login_submit(
     CheckedForm(form): CheckedForm<LoginForm>,
 ) -> Response {
     let remember = form.remember.is_some();
+    if !super::accounts::room_for_another(&state, &jar).await {
+        return too_many_accounts(&state, jar).await;
+    }
     match login::login(
         &state,
         &form.login,
@@ -213,7 +236,7 @@ pub async fn login_submit(
     .await
     {
         Ok(login::Outcome::SignedIn(done)) => {
-            let jar = jar.add(cookies::session(&state.settings, &done.session));
+            let jar = super::accounts::activate(&state, jar, &done.session).await;
             (jar, Redirect::to(safe_next(form.next.as_deref()))).into_response()
         }
         Ok(login::Outcome::MfaRequired { mfa_token }) => {
@@ -237,6 +260,7 @@ pub async fn login_submit(
                         login: form.login,
                         remember,
                         next: safe_next(form.next.as_deref()).to_owned(),
+                        adding: false,
                     };
                     super::render_status(status, jar, &page)
                 }
@@ -252,13 +276,8 @@ pub async fn logout(
     jar: CookieJar,
     CheckedForm(_): CheckedForm<NoFields>,
 ) -> Response {
-    if let Some(Auth(me)) = auth
-        && let Err(e) = sessions::logout(&state, &me).await
-    {
-        tracing::error!(error = %e, "sign-out failed");
-    }
-    let jar = jar.add(cookies::clear_session(&state.settings));
-    redirect_with(jar, "/login", Flash::SignedOut)
+    let me = auth.map(|Auth(me)| me);
+    super::accounts::sign_out(&state, jar, me.as_ref()).await
 }
 
 #[derive(Template)]

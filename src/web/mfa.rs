@@ -100,8 +100,8 @@ pub async fn second_step_submit(
         Ok(done) => {
             let next =
                 super::account::safe_next(jar.get(NEXT_COOKIE).map(Cookie::value)).to_owned();
-            let jar = jar
-                .add(cookies::session(&state.settings, &done.session))
+            let jar = super::accounts::activate(&state, jar, &done.session)
+                .await
                 .remove(Cookie::build(cookie_name).path("/"))
                 .remove(Cookie::build(NEXT_COOKIE).path("/"));
             (jar, Redirect::to(&next)).into_response()

@@ -3,6 +3,7 @@
 
 mod account;
 mod account_settings;
+mod accounts;
 pub mod csrf;
 mod dev;
 mod guard;
@@ -37,6 +38,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(account::login_page).post(account::login_submit),
         )
         .route("/logout", post(account::logout))
+        .route("/accounts/switch", post(accounts::switch))
         .route(
             "/welcome",
             get(account::welcome_page).post(account::welcome_submit),
@@ -182,6 +184,10 @@ pub struct Layout {
     pub low_codes: Option<i64>,
     /// The signed-in person's teams (slug, name), for the switcher.
     pub teams: Vec<(String, String)>,
+    /// Other accounts signed in in this browser, to switch to.
+    pub other_accounts: Vec<String>,
+    /// Whether "+ Add account" is offered (fewer than five signed in).
+    pub can_add_account: bool,
     pub flash: Option<&'static str>,
     pub csrf: String,
 }
@@ -297,9 +303,23 @@ pub async fn layout(state: &AppState, jar: CookieJar, me: Option<&Current>) -> (
             .unwrap_or_default(),
         None => Vec::new(),
     };
+    let (other_accounts, can_add_account) = match me {
+        Some(m) => {
+            let all = accounts::signed_in(state, &jar).await;
+            let others = all
+                .iter()
+                .filter(|(_, c)| c.user.id != m.user.id)
+                .map(|(_, c)| c.user.username.clone())
+                .collect();
+            (others, all.len() < accounts::MAX_ACCOUNTS)
+        }
+        None => (Vec::new(), false),
+    };
     let layout = Layout {
         low_codes,
         teams,
+        other_accounts,
+        can_add_account,
         user: me.map(|m| m.user.username.clone()),
         unverified: me.is_some_and(|m| m.user.email_verified_at.is_none()),
         unverified_email: me.map(|m| m.user.email.clone()).unwrap_or_default(),

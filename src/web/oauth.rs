@@ -85,7 +85,17 @@ pub async fn consent(
                 action: format!("/oauth/consent/{id}"),
                 user_code: String::new(),
             };
-            render(jar, &page)
+            // The answer is a redirect to the CLI on this computer, which `form-action 'self'`
+            // would block: this page's policy names loopback too.
+            let csp = crate::http::middleware::CSP.replace(
+                "form-action 'self'",
+                "form-action 'self' http://127.0.0.1:* http://[::1]:*",
+            );
+            let mut res = render(jar, &page);
+            if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
+                res.headers_mut().insert("content-security-policy", v);
+            }
+            res
         }
         Err(_) => expired(&state, jar).await,
     }

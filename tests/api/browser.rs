@@ -163,3 +163,61 @@ async fn a_person_signs_up_confirms_and_signs_in_with_a_real_browser() {
     );
     b.close().await.unwrap();
 }
+
+/// `latchkey login` with a real browser doing the browser step: sign in (the CLI's request
+/// survives it), approve, and Chromium hands the code to the CLI's loopback listener.
+#[tokio::test]
+async fn the_cli_signs_in_through_a_real_browser() {
+    use tokio::io::AsyncBufReadExt;
+    let app = spawn_app().await;
+    app.signup("terminal").await;
+    let config = tempfile::tempdir().unwrap();
+    let mut cli = tokio::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
+        .args(["login", "--server", &app.url, "--no-browser"])
+        .env("LATCHKEY_CONFIG_DIR", config.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(cli.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next_line().await.unwrap().unwrap();
+        if line.starts_with("http") {
+            break line;
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+
+    let (_driver, b) = browser().await;
+    b.goto(&url).await.unwrap();
+    wait_for_path(&b, "/login").await;
+    fill(&b, "login", "terminal").await;
+    fill(&b, "password", PASSWORD).await;
+    submit(&b).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !b
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .starts_with("/oauth/consent/")
+    {
+        assert!(Instant::now() < deadline, "no consent page");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(page_text(&b).await.contains("Sign in to Latchkey CLI on"));
+    b.find(Locator::Css("button[value=approve]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), cli.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+    assert!(page_text(&b).await.contains("You can close this tab"));
+    b.close().await.unwrap();
+}

@@ -1,4 +1,5 @@
 mod account_settings;
+mod accounts_web;
 mod bad_input;
 mod browser;
 mod cli;

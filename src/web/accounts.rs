@@ -1,0 +1,151 @@
+//! Several accounts in one browser, as Google does it: up to five signed-in accounts, one
+//! active. The active session is the session cookie; every signed-in account's session token
+//! is also kept in a second HttpOnly cookie, so switching needs no password. Each account's
+//! session is its own row in its own session list.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::Cookie;
+use serde::Deserialize;
+
+use super::guard::CheckedForm;
+use super::{Flash, message, redirect_with};
+use crate::auth::Current;
+use crate::auth::sessions::{self, Issued};
+use crate::http::cookies;
+use crate::state::{AppState, Settings};
+
+pub const MAX_ACCOUNTS: usize = 5;
+
+/// Tokens kept in the browser's account list, as stored (possibly dead).
+fn listed(settings: &Settings, jar: &CookieJar) -> Vec<String> {
+    jar.get(settings.accounts_cookie())
+        .map(|c| {
+            c.value()
+                .split('.')
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn list_cookie(settings: &Settings, tokens: &[String]) -> Cookie<'static> {
+    // A browser-session cookie: closing the browser forgets the other accounts.
+    cookies::base(
+        settings.accounts_cookie(),
+        tokens.join("."),
+        settings.secure,
+    )
+}
+
+/// The signed-in accounts of this browser, live ones only, each with its token.
+pub async fn signed_in(state: &AppState, jar: &CookieJar) -> Vec<(String, Current)> {
+    let mut tokens = listed(&state.settings, jar);
+    if let Some(active) = jar
+        .get(state.settings.session_cookie())
+        .map(|c| c.value().to_owned())
+        && !tokens.contains(&active)
+    {
+        tokens.insert(0, active);
+    }
+    let mut live = Vec::new();
+    for token in tokens {
+        if let Ok(Some(current)) = sessions::authenticate(state, &token).await
+            && !live
+                .iter()
+                .any(|(_, c): &(String, Current)| c.user.id == current.user.id)
+        {
+            live.push((token, current));
+        }
+    }
+    live
+}
+
+/// Whether another account may be added to this browser.
+pub async fn room_for_another(state: &AppState, jar: &CookieJar) -> bool {
+    signed_in(state, jar).await.len() < MAX_ACCOUNTS
+}
+
+/// Makes a fresh sign-in the active account and adds it to the browser's list.
+pub async fn activate(state: &AppState, jar: CookieJar, issued: &Issued) -> CookieJar {
+    let mut tokens: Vec<String> = signed_in(state, &jar)
+        .await
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    tokens.retain(|t| t != issued.token.as_str());
+    tokens.push(issued.token.as_str().to_owned());
+    jar.add(cookies::session(&state.settings, issued))
+        .add(list_cookie(&state.settings, &tokens))
+}
+
+#[derive(Deserialize)]
+pub struct SwitchForm {
+    #[serde(default)]
+    username: String,
+}
+
+pub async fn switch(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    CheckedForm(form): CheckedForm<SwitchForm>,
+) -> Response {
+    let accounts = signed_in(&state, &jar).await;
+    match accounts
+        .into_iter()
+        .find(|(_, c)| c.user.username.eq_ignore_ascii_case(&form.username))
+    {
+        Some((token, current)) => {
+            let jar = jar.add(cookies::session_token(
+                &state.settings,
+                token,
+                current.remember,
+            ));
+            (jar, Redirect::to("/")).into_response()
+        }
+        None => {
+            message(
+                &state,
+                jar,
+                StatusCode::NOT_FOUND,
+                "Not signed in",
+                "That account is not signed in in this browser.",
+            )
+            .await
+        }
+    }
+}
+
+/// Signs the active account out; another signed-in account, if any, becomes active.
+pub async fn sign_out(state: &AppState, jar: CookieJar, me: Option<&Current>) -> Response {
+    if let Some(me) = me
+        && let Err(e) = sessions::logout(state, me).await
+    {
+        tracing::error!(error = %e, "sign-out failed");
+    }
+    let remaining: Vec<(String, Current)> = signed_in(state, &jar)
+        .await
+        .into_iter()
+        .filter(|(_, c)| me.is_none_or(|m| c.session_id != m.session_id))
+        .collect();
+    let tokens: Vec<String> = remaining.iter().map(|(t, _)| t.clone()).collect();
+    let jar = jar.add(list_cookie(&state.settings, &tokens));
+    match remaining.into_iter().next() {
+        Some((token, next)) => {
+            let jar = jar.add(cookies::session_token(
+                &state.settings,
+                token,
+                next.remember,
+            ));
+            redirect_with(jar, "/", Flash::SignedOut)
+        }
+        None => redirect_with(
+            jar.add(cookies::clear_session(&state.settings)),
+            "/login",
+            Flash::SignedOut,
+        ),
+    }
+}

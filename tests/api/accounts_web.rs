@@ -1,0 +1,159 @@
+//! Several accounts in one browser: add, switch, sign one out, at most five.
+
+use serde_json::Value;
+
+use crate::helpers::{PASSWORD, TestApp, browser_like_client, csrf_from, spawn_app};
+
+async fn add_account(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    path: &str,
+    login: &str,
+) -> reqwest::Response {
+    let html = browser
+        .get(app.at(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    browser
+        .post(app.at("/login"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("login", login),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn whoami(app: &TestApp, browser: &reqwest::Client) -> String {
+    let me: Value = browser
+        .get(app.at("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    me["username"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_browser_holds_several_accounts_and_switches_between_them() {
+    let app = spawn_app().await;
+    for name in ["work", "home"] {
+        app.signup(name).await;
+    }
+    let browser = browser_like_client();
+    assert_eq!(
+        add_account(&app, &browser, "/login", "work").await.status(),
+        303
+    );
+    let html = browser
+        .get(app.at("/login?add=1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Add another account"));
+    assert_eq!(
+        add_account(&app, &browser, "/login?add=1", "home")
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(whoami(&app, &browser).await, "home");
+
+    let page = browser
+        .get(app.at("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Switch to work") && page.contains("+ Add account"));
+    let res = browser
+        .post(app.at("/accounts/switch"))
+        .form(&[("csrf", csrf_from(&page).as_str()), ("username", "work")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(whoami(&app, &browser).await, "work");
+
+    // Each account has its own session row for this browser.
+    for name in ["work", "home"] {
+        let token = app.login_token(name, false).await;
+        let sessions: Vec<Value> = app
+            .get_bearer("/api/v1/me/sessions", &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            sessions.iter().any(|s| s["kind"] == "web"),
+            "{name}: {sessions:?}"
+        );
+    }
+
+    // Signing out of one leaves the other signed in, and active.
+    let page = browser
+        .get(app.at("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    browser
+        .post(app.at("/logout"))
+        .form(&[("csrf", csrf_from(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(whoami(&app, &browser).await, "home");
+    let page = browser
+        .get(app.at("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Switch to work"));
+}
+
+#[tokio::test]
+async fn at_most_five_accounts_share_a_browser() {
+    let app = spawn_app().await;
+    let browser = browser_like_client();
+    for i in 0..5 {
+        let name = format!("acct{i}");
+        app.signup(&name).await;
+        let path = if i == 0 { "/login" } else { "/login?add=1" };
+        assert_eq!(
+            add_account(&app, &browser, path, &name).await.status(),
+            303,
+            "{name}"
+        );
+    }
+    let res = browser.get(app.at("/login?add=1")).send().await.unwrap();
+    assert_eq!(res.status(), 409);
+    let page = browser
+        .get(app.at("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("+ Add account"));
+    assert_eq!(page.matches("Switch to acct").count(), 4);
+}
