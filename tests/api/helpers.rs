@@ -288,6 +288,22 @@ impl SmtpServer {
         mails.into_iter().map(|(_, m)| m).collect()
     }
 
+    /// Waits (up to 30 s) for a message to `to` with this subject.
+    pub async fn wait_for_subject(&self, to: &str, subject: &str) -> Mail {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(m) = self
+                .all()
+                .into_iter()
+                .find(|m| m.to.eq_ignore_ascii_case(to) && m.subject == subject)
+            {
+                return m;
+            }
+            assert!(Instant::now() < deadline, "no mail \"{subject}\" to {to}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits (up to 30 s) until `count` messages to `to` have arrived; returns them oldest first.
     pub async fn wait_for(&self, to: &str, count: usize) -> Vec<Mail> {
         let deadline = Instant::now() + Duration::from_secs(30);
