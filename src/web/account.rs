@@ -76,8 +76,16 @@ pub struct NextQuery {
 }
 
 pub(super) fn safe_next(next: Option<&str>) -> &str {
+    // Browsers drop tabs and newlines and read `\` as `/`, so `/\t/evil.example` would leave
+    // the site: only plain visible characters, one leading slash.
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n
+        }
         _ => "/",
     }
 }
@@ -450,4 +458,26 @@ pub async fn terms(State(state): State<AppState>, auth: Option<Auth>, jar: Cooki
     let me = auth.map(|Auth(me)| me);
     let (jar, layout) = layout(&state, jar, me.as_ref()).await;
     render(jar, &TermsPage { layout })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed() {
+        assert_eq!(safe_next(Some("/teams/acme?x=1")), "/teams/acme?x=1");
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil",
+            "evil",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }
