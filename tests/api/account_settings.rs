@@ -515,3 +515,61 @@ async fn deletion_is_refused_while_the_account_belongs_to_a_team() {
         "nothing was deleted"
     );
 }
+
+/// Accounts an enterprise team manages (SCIM sets `managed_by`; written straight into the
+/// database here until SCIM exists) change email and password, and delete, only through their
+/// Team Admin.
+#[tokio::test]
+async fn managed_accounts_are_refused_with_managed_account() {
+    use sqlx::Connection;
+    let app = spawn_app().await;
+    if app.engine != "sqlite" {
+        return;
+    }
+    let token = app.signup("managed").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut db = sqlx::SqliteConnection::connect(&format!(
+        "sqlite://{}",
+        app.dir.path().join("data/latchkey.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("UPDATE users SET managed_by = 'acme' WHERE username_norm = 'managed'")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    // The SQL above bypasses the store (and its session cache): a fresh sign-in reads the flag.
+    let token2 = app.login_token("managed", false).await;
+    assert_ne!(token, token2);
+    let post = reqwest::Method::POST;
+    let res = send(
+        &app,
+        post.clone(),
+        "/api/v1/me/password",
+        &token2,
+        &json!({"current_password": PASSWORD, "new_password": "another long one"}),
+    )
+    .await;
+    let body = assert_problem(res, 403, "managed_account").await;
+    assert!(body["detail"].as_str().unwrap().contains("Team Admin"));
+    let res = send(
+        &app,
+        post,
+        "/api/v1/me/email",
+        &token2,
+        &json!({"new_email": "x@example.org", "password": PASSWORD}),
+    )
+    .await;
+    assert_problem(res, 403, "managed_account").await;
+    let res = send(
+        &app,
+        reqwest::Method::DELETE,
+        "/api/v1/me",
+        &token2,
+        &json!({"password": PASSWORD, "confirm_username": "managed"}),
+    )
+    .await;
+    assert_problem(res, 403, "managed_account").await;
+}
