@@ -103,7 +103,8 @@ impl Application {
         let settings = Settings {
             secure: tls.is_some() || public_url.starts_with("https://"),
             behind_proxy: config.behind_proxy,
-            dev_mail: config.smtp_url().is_none() && listen_loopback,
+            // Behind a proxy, "loopback" is the whole internet: never show the outbox there.
+            dev_mail: config.smtp_url().is_none() && listen_loopback && !config.behind_proxy,
             throttle: config.throttle.clone(),
             csrf_key: master.derive("latchkey csrf v1"),
             sealer: crate::keys::Sealer::new(&master.derive("latchkey totp seal v1")),

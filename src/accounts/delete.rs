@@ -38,6 +38,11 @@ pub async fn delete(
             "Type your username to confirm.",
         )));
     }
+    // Before any code is spent: a recovery code used on a refused deletion would be lost.
+    let teams = state.store.team_slugs_of(me.user.id).await?;
+    if !teams.is_empty() {
+        return Err(Error::LeaveTeamsFirst(teams));
+    }
     confirm_password(state, &me.user, c.password).await?;
     if me.user.mfa_enabled {
         let code = c.code.filter(|c| !c.trim().is_empty()).ok_or_else(|| {
@@ -48,10 +53,6 @@ pub async fn delete(
             ))
         })?;
         verify_factor(state, &me.user, code, client).await?;
-    }
-    let teams = state.store.team_slugs_of(me.user.id).await?;
-    if !teams.is_empty() {
-        return Err(Error::LeaveTeamsFirst(teams));
     }
 
     let now = crate::clock::now();

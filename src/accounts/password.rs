@@ -55,6 +55,8 @@ pub async fn change(
     tx.set_password(me.user.id, &hash, crate::clock::now())
         .await?;
     tx.delete_password_resets(me.user.id).await?;
+    // Whoever knew the old password may have asked to move the account to their address.
+    tx.delete_pending_email_changes(me.user.id).await?;
     let revoked = tx
         .delete_sessions_except(me.user.id, Some(me.session_id))
         .await?;
@@ -184,6 +186,7 @@ pub async fn reset(
     }
     tx.set_password(user.id, &password_hash, now).await?;
     tx.delete_password_resets(user.id).await?;
+    tx.delete_pending_email_changes(user.id).await?;
     tx.delete_sessions_except(user.id, None).await?;
     tx.mark_email_verified(user.id, &user.email, now).await?;
     let what = What {

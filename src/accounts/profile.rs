@@ -33,13 +33,7 @@ pub struct ProfileChange {
 pub async fn update(state: &AppState, me: &Current, change: &ProfileChange) -> Result<User> {
     let mut errors = Vec::new();
     let name = change.name.as_deref().map(str::trim);
-    if name.is_some_and(|n| n.chars().count() > super::signup::NAME_MAX_CHARS) {
-        errors.push(Invalid::new(
-            "name",
-            "name_too_long",
-            "Names are at most 100 characters.",
-        ));
-    }
+    errors.extend(name.and_then(super::signup::name_problem));
     let role = change.role.as_deref().map(str::trim);
     if role.is_some_and(|r| !r.is_empty() && !ROLES.contains(&r)) {
         errors.push(Invalid::new(
@@ -99,7 +93,10 @@ pub struct PublicProfile {
 }
 
 pub async fn public(state: &AppState, username: &str) -> Result<PublicProfile> {
-    let norm = username.trim().to_ascii_lowercase();
+    // Anything that is not a valid username names nobody (and never reaches the database).
+    let norm = Username::parse(username)
+        .map_err(|_| Error::NotFound("user"))?
+        .normalized();
     let user = state
         .store
         .user_by_username(&norm)

@@ -28,6 +28,25 @@ pub struct SignedUp {
 
 pub const NAME_MAX_CHARS: usize = 100;
 
+/// What is wrong with a display name, if anything.
+pub fn name_problem(name: &str) -> Option<Invalid> {
+    if name.chars().count() > NAME_MAX_CHARS {
+        Some(Invalid::new(
+            "name",
+            "name_too_long",
+            "Names are at most 100 characters.",
+        ))
+    } else if name.chars().any(char::is_control) {
+        Some(Invalid::new(
+            "name",
+            "invalid_name",
+            "Names cannot contain control characters.",
+        ))
+    } else {
+        None
+    }
+}
+
 pub async fn signup(
     state: &AppState,
     input: &SignupInput,
@@ -125,13 +144,7 @@ fn parse(input: &SignupInput) -> Result<(Email, Username, Password, String)> {
     .map_err(|e| errors.push(e))
     .ok();
     let name = input.name.as_deref().unwrap_or("").trim().to_owned();
-    if name.chars().count() > NAME_MAX_CHARS {
-        errors.push(Invalid::new(
-            "name",
-            "name_too_long",
-            "Names are at most 100 characters.",
-        ));
-    }
+    errors.extend(name_problem(&name));
     if !input.accept_terms {
         errors.push(Invalid::new(
             "accept_terms",

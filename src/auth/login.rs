@@ -41,17 +41,18 @@ pub async fn login(
     throttle::check(&state.store, &ip_key, ip_rule).await?;
 
     let login_norm = login.trim().to_lowercase();
+    // No username or address holds control characters (and PostgreSQL cannot store NUL).
+    if login_norm.chars().any(char::is_control) {
+        return Err(Error::InvalidCredentials);
+    }
     let user = if login_norm.is_empty() || login_norm.len() > 254 {
         None
     } else {
         state.store.user_by_login(&login_norm).await?
     };
-    // Unknown logins are throttled under their own name, exactly like real accounts, so the
-    // 429 gives nothing away either.
-    let account_key = match &user {
-        Some(u) => format!("login-account:{}", u.id),
-        None => format!("login-name:{login_norm}"),
-    };
+    // Failures are counted per name typed, whether or not an account has it, so a 429 never
+    // tells which names exist or which address belongs to which username.
+    let account_key = format!("login-name:{login_norm}");
     let had_failures = throttle::check(&state.store, &account_key, account_rule).await?;
 
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());

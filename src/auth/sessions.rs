@@ -86,6 +86,16 @@ pub fn effective_expiry(idle_secs: Option<i64>, last_seen_at: i64, expires_at: i
 
 /// Recognises a presented session token. One indexed read; a write at most once a minute.
 pub async fn authenticate(state: &AppState, presented: &str) -> Result<Option<Current>> {
+    lookup(state, presented, true).await
+}
+
+/// Like `authenticate`, without counting as activity: listing a browser's other signed-in
+/// accounts must not keep their idle sessions alive.
+pub async fn peek(state: &AppState, presented: &str) -> Result<Option<Current>> {
+    lookup(state, presented, false).await
+}
+
+async fn lookup(state: &AppState, presented: &str, activity: bool) -> Result<Option<Current>> {
     // The CLI's grants are sessions too, presented through their short-lived access tokens.
     let found = if let Some(hash) = TokenHash::of_kind(presented, TokenKind::AccessToken) {
         state.store.session_by_access_token(&hash.0).await?
@@ -102,7 +112,7 @@ pub async fn authenticate(state: &AppState, presented: &str) -> Result<Option<Cu
     if effective_expiry(found.idle_secs, found.last_seen_at, found.expires_at) <= now {
         return Ok(None);
     }
-    if now - found.last_seen_at >= TOUCH_EVERY_SECS {
+    if activity && now - found.last_seen_at >= TOUCH_EVERY_SECS {
         state
             .store
             .touch_session(found.session_id, &hash.0, now)

@@ -37,15 +37,16 @@ pub async fn observe(req: Request, next: Next) -> Response {
 
 /// Replaces the token in links that carry one (`/verify/{token}` …) so logs never hold it.
 pub fn redact(path: &str) -> String {
-    for prefix in [
+    for marker in [
         "/verify/",
         "/reset/",
         "/invitations/",
         "/email-change/undo/",
     ] {
-        if let Some(rest) = path.strip_prefix(prefix) {
+        if let Some(at) = path.find(marker) {
+            let rest = &path[at + marker.len()..];
             let tail = rest.find('/').map_or("", |i| &rest[i..]);
-            return format!("{prefix}[redacted]{tail}");
+            return format!("{}{marker}[redacted]{tail}", &path[..at]);
         }
     }
     path.to_owned()
@@ -142,6 +143,10 @@ mod tests {
         assert_eq!(
             redact("/invitations/abc/accept"),
             "/invitations/[redacted]/accept"
+        );
+        assert_eq!(
+            redact("/api/v1/invitations/lki_x/accept"),
+            "/api/v1/invitations/[redacted]/accept"
         );
         assert_eq!(redact("/api/v1/me"), "/api/v1/me");
     }

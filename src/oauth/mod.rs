@@ -68,6 +68,9 @@ pub struct AuthorizeParams {
 /// Loopback redirect URIs only (RFC 8252 §7.3): `http://127.0.0.1:<port>/…` or
 /// `http://[::1]:<port>/…`, nothing else.
 pub fn is_loopback_redirect(uri: &str) -> bool {
+    if uri.chars().any(char::is_control) {
+        return false;
+    }
     let Ok(url) = Url::parse(uri) else {
         return false;
     };
@@ -124,7 +127,15 @@ pub async fn start(
             "This sign-in link sends its answer somewhere other than your own computer, so it was refused.",
         ));
     }
-    let state_param = p.state.clone().unwrap_or_default();
+    // Echoed back as given, within reason: no control characters, at most 512 of them.
+    let state_param: String = p
+        .state
+        .clone()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(512)
+        .collect();
     let fail = |error: &str, description: &str| {
         AuthorizeError::Redirect(with_query(
             redirect,

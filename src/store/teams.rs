@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::{Store, StoreError, Tx, TxDb, User, classify, on_pool, on_tx};
+use super::{Store, StoreError, Tx, User, classify, on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Team {
@@ -297,14 +297,14 @@ impl Tx {
     }
 
     /// Serialises changes to a team's roster, so two admins cannot both step down at once and
-    /// leave it with none. SQLite already runs one writer at a time.
+    /// leave it with none. A write first: PostgreSQL locks the row, and SQLite takes its write
+    /// lock now rather than failing the transaction when it upgrades from reading later.
     pub async fn lock_team(&mut self, team_id: Uuid) -> Result<(), StoreError> {
-        if let TxDb::Postgres(t) = &mut self.db {
-            sqlx::query("SELECT id FROM teams WHERE id = $1 FOR UPDATE")
-                .bind(team_id)
-                .execute(&mut **t)
-                .await?;
-        }
+        on_tx!(self, c => sqlx::query("UPDATE teams SET id = id WHERE id = $1")
+            .bind(team_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 

@@ -49,7 +49,10 @@ fn require_verified(user: &User) -> Result<()> {
 
 fn parse_name(raw: &str) -> Result<String> {
     let name = raw.trim();
-    if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
+    if name.is_empty()
+        || name.chars().count() > NAME_MAX_CHARS
+        || name.chars().any(char::is_control)
+    {
         return Err(Error::invalid(Invalid::new(
             "name",
             "invalid_team_name",
@@ -71,6 +74,8 @@ fn parse_role(raw: &str) -> Result<&'static str> {
 
 /// The team and the caller's role in it; `NotFound` unless the caller is a member.
 pub async fn membership(state: &AppState, me: &Current, slug: &str) -> Result<(Team, String)> {
+    let slug = TeamSlug::parse(slug).map_err(|_| Error::NotFound("team"))?;
+    let slug = slug.as_str();
     let team = state
         .store
         .team_by_slug(slug)
@@ -225,6 +230,8 @@ pub enum Joined {
 /// the caller cannot discover are `NotFound`, exactly like teams that do not exist.
 pub async fn join(state: &AppState, me: &Current, slug: &str) -> Result<Joined> {
     require_verified(&me.user)?;
+    let slug = TeamSlug::parse(slug).map_err(|_| Error::NotFound("team"))?;
+    let slug = slug.as_str();
     let team = state
         .store
         .team_by_slug(slug)

@@ -141,7 +141,7 @@ pub async fn signup_submit(
     };
     match signup::signup(&state, &input, "web", &client).await {
         Ok(done) => {
-            let jar = super::accounts::activate(&state, jar, &done.session).await;
+            let jar = super::accounts::activate(&state, jar, &done.session, done.user.id).await;
             (jar, Redirect::to("/welcome")).into_response()
         }
         Err(e) => match form_errors(&state, jar, e).await {
@@ -244,7 +244,7 @@ pub async fn login_submit(
     .await
     {
         Ok(login::Outcome::SignedIn(done)) => {
-            let jar = super::accounts::activate(&state, jar, &done.session).await;
+            let jar = super::accounts::activate(&state, jar, &done.session, done.user.id).await;
             (jar, Redirect::to(safe_next(form.next.as_deref()))).into_response()
         }
         Ok(login::Outcome::MfaRequired { mfa_token }) => {

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use serde::Deserialize;
+use uuid::Uuid;
 
 use super::guard::CheckedForm;
 use super::{Flash, message, redirect_with};
@@ -53,7 +54,7 @@ pub async fn signed_in(state: &AppState, jar: &CookieJar) -> Vec<(String, Curren
     }
     let mut live = Vec::new();
     for token in tokens {
-        if let Ok(Some(current)) = sessions::authenticate(state, &token).await
+        if let Ok(Some(current)) = sessions::peek(state, &token).await
             && !live
                 .iter()
                 .any(|(_, c): &(String, Current)| c.user.id == current.user.id)
@@ -69,14 +70,25 @@ pub async fn room_for_another(state: &AppState, jar: &CookieJar) -> bool {
     signed_in(state, jar).await.len() < MAX_ACCOUNTS
 }
 
-/// Makes a fresh sign-in the active account and adds it to the browser's list.
-pub async fn activate(state: &AppState, jar: CookieJar, issued: &Issued) -> CookieJar {
-    let mut tokens: Vec<String> = signed_in(state, &jar)
-        .await
-        .into_iter()
-        .map(|(t, _)| t)
-        .collect();
-    tokens.retain(|t| t != issued.token.as_str());
+/// Makes a fresh sign-in the active account and adds it to the browser's list. An older
+/// session of the same account in this browser is ended: one account, one session here, so
+/// signing out really signs it out.
+pub async fn activate(
+    state: &AppState,
+    jar: CookieJar,
+    issued: &Issued,
+    user_id: Uuid,
+) -> CookieJar {
+    let mut tokens = Vec::new();
+    for (token, current) in signed_in(state, &jar).await {
+        if current.user.id == user_id && current.session_id != issued.session_id {
+            if let Err(e) = sessions::logout(state, &current).await {
+                tracing::warn!(error = %e, "ending a replaced session failed");
+            }
+        } else if token != issued.token.as_str() {
+            tokens.push(token);
+        }
+    }
     tokens.push(issued.token.as_str().to_owned());
     jar.add(cookies::session(&state.settings, issued))
         .add(list_cookie(&state.settings, &tokens))

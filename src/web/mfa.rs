@@ -100,7 +100,7 @@ pub async fn second_step_submit(
         Ok(done) => {
             let next =
                 super::account::safe_next(jar.get(NEXT_COOKIE).map(Cookie::value)).to_owned();
-            let jar = super::accounts::activate(&state, jar, &done.session)
+            let jar = super::accounts::activate(&state, jar, &done.session, done.user.id)
                 .await
                 .remove(Cookie::build(cookie_name).path("/"))
                 .remove(Cookie::build(NEXT_COOKIE).path("/"));

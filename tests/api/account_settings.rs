@@ -573,3 +573,39 @@ async fn managed_accounts_are_refused_with_managed_account() {
     .await;
     assert_problem(res, 403, "managed_account").await;
 }
+
+#[tokio::test]
+async fn a_password_change_cancels_a_pending_email_change() {
+    let app = spawn_app().await;
+    let token = app.signup("wary").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let post = reqwest::Method::POST;
+    send(
+        &app,
+        post.clone(),
+        "/api/v1/me/email",
+        &token,
+        &json!({"new_email": "intruder@example.net", "password": PASSWORD}),
+    )
+    .await;
+    let link = link_token(
+        &app.smtp.wait_for("intruder@example.net", 1).await[0].text,
+        "/verify/",
+    );
+    let res = send(
+        &app,
+        post,
+        "/api/v1/me/password",
+        &token,
+        &json!({"current_password": PASSWORD, "new_password": "locked down now"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .post_json("/api/v1/email-verifications", &json!({"token": link}))
+        .await;
+    assert_problem(res, 400, "invalid_token").await;
+    assert_eq!(me(&app, &token).await["email"], "wary@example.com");
+}

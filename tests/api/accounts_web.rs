@@ -157,3 +157,45 @@ async fn at_most_five_accounts_share_a_browser() {
     assert!(!page.contains("+ Add account"));
     assert_eq!(page.matches("Switch to acct").count(), 4);
 }
+
+#[tokio::test]
+async fn signing_in_twice_to_one_account_then_out_really_signs_out() {
+    let app = spawn_app().await;
+    app.signup("twice").await;
+    let browser = browser_like_client();
+    assert_eq!(
+        add_account(&app, &browser, "/login", "twice")
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        add_account(&app, &browser, "/login?add=1", "twice")
+            .await
+            .status(),
+        303
+    );
+    let page = browser
+        .get(app.at("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    browser
+        .post(app.at("/logout"))
+        .form(&[("csrf", csrf_from(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        browser
+            .get(app.at("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}

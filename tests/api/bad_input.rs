@@ -111,3 +111,47 @@ async fn unknown_routes_and_methods_are_problems() {
     assert_eq!(page.status(), 404);
     assert!(page.text().await.unwrap().contains("Not found"));
 }
+
+/// PostgreSQL cannot store NUL and nothing legitimate contains control characters: such input
+/// is refused before it reaches the database, never a 500.
+#[tokio::test]
+async fn control_characters_are_refused_before_the_database() {
+    let app = spawn_app().await;
+    let token = app.signup("nul-tester").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let c = plain_client();
+    assert_problem(
+        c.get(app.at("/api/v1/users/a%00b")).send().await.unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
+    let res = c
+        .post(app.at("/api/v1/login"))
+        .json(&json!({"login": "a\u{0}b", "password": "whatever123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 401, "invalid_credentials").await;
+    let res = c
+        .patch(app.at("/api/v1/me/profile"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "bad\u{0}name"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 422, "invalid_name").await;
+    let res = c
+        .get(app.at("/api/v1/teams/x%00y"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 404, "not_found").await;
+    let res = app
+        .post_json("/api/v1/signup", &json!({"email": "n@example.com", "username": "n-user", "password": PASSWORD, "accept_terms": true, "name": "a\u{7}b"}))
+        .await;
+    assert_problem(res, 422, "invalid_name").await;
+}

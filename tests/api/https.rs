@@ -58,6 +58,7 @@ async fn plain_http_is_refused_off_loopback_unless_behind_a_proxy() {
     let app = spawn_app_with(|c| {
         c.listen = "0.0.0.0:0".parse().unwrap();
         c.behind_proxy = true;
+        c.smtp_url = None;
         c.public_url = Some("https://accounts.example.com".into());
     })
     .await;
@@ -108,4 +109,12 @@ async fn plain_http_is_refused_off_loopback_unless_behind_a_proxy() {
         res.headers()["location"],
         "https://accounts.example.com/login?x=1"
     );
+    // Loopback behind a proxy is reachable from anywhere: the dev outbox (reset links!) is off.
+    let res = crate::helpers::plain_client()
+        .get(format!("http://127.0.0.1:{}/_dev/mail", app.port))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
 }
