@@ -351,3 +351,14 @@ pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> 
     assert!(body["request_id"].as_str().is_some_and(|s| !s.is_empty()));
     body
 }
+
+/// The `Set-Cookie` header that sets the session cookie (pages may set others alongside).
+pub fn session_set_cookie(res: &reqwest::Response) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("latchkey_session=") || c.starts_with("__Host-latchkey_session="))
+        .expect("a session cookie is set")
+        .to_owned()
+}

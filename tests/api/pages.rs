@@ -152,12 +152,7 @@ async fn signing_in_through_the_page_and_revoking_a_session() {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    assert!(
-        res.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .contains("Max-Age=2592000")
-    );
+    assert!(crate::helpers::session_set_cookie(&res).contains("Max-Age=2592000"));
 
     let html = browser
         .get(app.at("/settings/sessions"))
