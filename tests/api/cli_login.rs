@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{PASSWORD, TestApp, browser_like_client, csrf_from, plain_client, spawn_app};
+use crate::helpers::{TestApp, csrf_from, plain_client, signed_in_browser, spawn_app};
 
 const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
 
@@ -29,28 +29,6 @@ async fn run(config: &Path, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-async fn signed_in_browser(app: &TestApp, login: &str) -> reqwest::Client {
-    let c = browser_like_client();
-    let html = c
-        .get(app.at("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    c.post(app.at("/login"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("login", login),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    c
 }
 
 /// Starts `latchkey login` and returns it with the address it printed.

@@ -362,3 +362,28 @@ pub fn session_set_cookie(res: &reqwest::Response) -> String {
         .expect("a session cookie is set")
         .to_owned()
 }
+
+/// A cookie-keeping browser signed in through the sign-in page as `login`.
+pub async fn signed_in_browser(app: &TestApp, login: &str) -> reqwest::Client {
+    let c = browser_like_client();
+    let html = c
+        .get(app.at("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = c
+        .post(app.at("/login"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("login", login),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "signing in as {login}");
+    c
+}

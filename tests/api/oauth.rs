@@ -8,7 +8,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{PASSWORD, TestApp, browser_like_client, csrf_from, plain_client, spawn_app};
+use crate::helpers::{
+    PASSWORD, TestApp, browser_like_client, csrf_from, plain_client, signed_in_browser, spawn_app,
+};
 
 const REDIRECT: &str = "http://127.0.0.1:53682/callback";
 
@@ -35,28 +37,6 @@ fn authorize_url(app: &TestApp, challenge: &str, method: &str, redirect: &str) -
         ])
         .finish();
     app.at(&format!("/oauth/authorize?{q}"))
-}
-
-async fn signed_in_browser(app: &TestApp, login: &str) -> reqwest::Client {
-    let c = browser_like_client();
-    let html = c
-        .get(app.at("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    c.post(app.at("/login"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("login", login),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    c
 }
 
 fn location(res: &reqwest::Response) -> String {

@@ -2,33 +2,10 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, browser_like_client, csrf_from, link_token, spawn_app};
+use crate::helpers::{
+    PASSWORD, TestApp, browser_like_client, csrf_from, link_token, signed_in_browser, spawn_app,
+};
 use crate::teams::{call, verified};
-
-/// A browser signed in as `login`.
-async fn browser(app: &TestApp, login: &str) -> reqwest::Client {
-    let c = browser_like_client();
-    let html = c
-        .get(app.at("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = c
-        .post(app.at("/login"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("login", login),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    c
-}
 
 async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
     let res = c.get(app.at(path)).send().await.unwrap();
@@ -57,7 +34,7 @@ async fn onboarding_offers_the_company_team_and_the_header_switches_to_it() {
     .await;
     verified(&app, "bob", "bob@acme.test").await;
 
-    let bob = browser(&app, "bob").await;
+    let bob = signed_in_browser(&app, "bob").await;
     let (_, html) = page(&bob, &app, "/welcome/team").await;
     assert!(
         html.contains("Teams at acme.test") && html.contains("Acme Eng"),
@@ -90,7 +67,7 @@ async fn onboarding_offers_the_company_team_and_the_header_switches_to_it() {
 async fn an_invited_newcomer_signs_up_through_the_link_and_lands_in_the_team() {
     let app = spawn_app().await;
     verified(&app, "ada", "ada@acme.test").await;
-    let admin = browser(&app, "ada").await;
+    let admin = signed_in_browser(&app, "ada").await;
     let (_, html) = page(&admin, &app, "/teams/new").await;
     let res = admin
         .post(app.at("/teams/new"))
@@ -173,7 +150,7 @@ async fn team_settings_refuse_free_mail_discovery_and_outsiders_see_nothing() {
         Some(json!({"name": "Carol Co", "slug": "carol-co"})),
     )
     .await;
-    let c = browser(&app, "carol").await;
+    let c = signed_in_browser(&app, "carol").await;
     let (_, html) = page(&c, &app, "/teams/carol-co/settings").await;
     let res = c
         .post(app.at("/teams/carol-co/settings"))
@@ -195,7 +172,7 @@ async fn team_settings_refuse_free_mail_discovery_and_outsiders_see_nothing() {
     );
 
     verified(&app, "stranger", "stranger@else.test").await;
-    let s = browser(&app, "stranger").await;
+    let s = signed_in_browser(&app, "stranger").await;
     for path in [
         "/teams/carol-co",
         "/teams/carol-co/members",
