@@ -127,6 +127,7 @@ pub async fn logout(all: bool) -> anyhow::Result<()> {
                 account.name()
             );
         }
+        store::forget(account);
         accounts.accounts.retain(|a| a.name() != account.name());
         println!("Signed out {}.", account.name());
     }

@@ -1,5 +1,7 @@
 //! The CLI's accounts: a JSON file of mode 0600 in the config directory (`$LATCHKEY_CONFIG_DIR`,
-//! else `$XDG_CONFIG_HOME/latchkey`, else `~/.config/latchkey`).
+//! else `$XDG_CONFIG_HOME/latchkey`, else `~/.config/latchkey`). The tokens go to the OS
+//! keyring when one is available (the file then only names the accounts); on machines without
+//! one (a headless server) they stay in the file. `LATCHKEY_KEYRING=off` keeps them in the file.
 
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -12,10 +14,65 @@ use serde::{Deserialize, Serialize};
 pub struct Account {
     pub server: String,
     pub username: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub access_token: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub refresh_token: String,
     /// Unix seconds; refreshed a minute early.
     pub access_expires_at: i64,
+    /// The tokens are in the OS keyring, not in this file.
+    #[serde(default)]
+    pub in_keyring: bool,
+}
+
+/// What the keyring holds for an account.
+#[derive(Serialize, Deserialize)]
+struct Secrets {
+    access_token: String,
+    refresh_token: String,
+}
+
+const KEYRING_SERVICE: &str = "latchkey";
+
+fn keyring_wanted() -> bool {
+    std::env::var("LATCHKEY_KEYRING").map_or(true, |v| v != "off")
+}
+
+/// Stores the account's tokens in the OS keyring; false when there is none to use.
+fn to_keyring(account: &Account) -> bool {
+    if !keyring_wanted() {
+        return false;
+    }
+    let secrets = Secrets {
+        access_token: account.access_token.clone(),
+        refresh_token: account.refresh_token.clone(),
+    };
+    let Ok(json) = serde_json::to_string(&secrets) else {
+        return false;
+    };
+    keyring::Entry::new(KEYRING_SERVICE, &account.name())
+        .and_then(|e| e.set_password(&json))
+        .is_ok()
+}
+
+fn from_keyring(account: &mut Account) {
+    let secrets = keyring::Entry::new(KEYRING_SERVICE, &account.name())
+        .and_then(|e| e.get_password())
+        .ok()
+        .and_then(|json| serde_json::from_str::<Secrets>(&json).ok());
+    if let Some(s) = secrets {
+        account.access_token = s.access_token;
+        account.refresh_token = s.refresh_token;
+    }
+}
+
+/// Forgets an account's tokens in the keyring (signing out).
+pub fn forget(account: &Account) {
+    if account.in_keyring
+        && let Ok(entry) = keyring::Entry::new(KEYRING_SERVICE, &account.name())
+    {
+        let _ = entry.delete_credential();
+    }
 }
 
 impl Account {
@@ -52,11 +109,15 @@ fn path() -> PathBuf {
 
 impl Accounts {
     pub fn load() -> anyhow::Result<Self> {
-        match std::fs::read(path()) {
-            Ok(bytes) => Ok(serde_json::from_slice(&bytes).context("reading accounts.json")?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(e.into()),
+        let mut accounts: Self = match std::fs::read(path()) {
+            Ok(bytes) => serde_json::from_slice(&bytes).context("reading accounts.json")?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => return Err(e.into()),
+        };
+        for account in accounts.accounts.iter_mut().filter(|a| a.in_keyring) {
+            from_keyring(account);
         }
+        Ok(accounts)
     }
 
     /// Writes the file whole, readable by its owner only.
@@ -70,7 +131,30 @@ impl Accounts {
             .truncate(true)
             .mode(0o600)
             .open(&tmp)?;
-        file.write_all(&serde_json::to_vec_pretty(self)?)?;
+        let stored: Vec<Account> = self
+            .accounts
+            .iter()
+            .map(|a| {
+                if to_keyring(a) {
+                    Account {
+                        access_token: String::new(),
+                        refresh_token: String::new(),
+                        in_keyring: true,
+                        ..a.clone()
+                    }
+                } else {
+                    Account {
+                        in_keyring: false,
+                        ..a.clone()
+                    }
+                }
+            })
+            .collect();
+        let on_disk = Self {
+            active: self.active.clone(),
+            accounts: stored,
+        };
+        file.write_all(&serde_json::to_vec_pretty(&on_disk)?)?;
         file.sync_all()?;
         std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
         std::fs::rename(&tmp, path())?;

@@ -15,8 +15,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
 
 fn cli(config: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
+    // The file store, whatever keyring this machine has; the keyring test covers the other.
     c.args(args)
         .env("LATCHKEY_CONFIG_DIR", config)
+        .env("LATCHKEY_KEYRING", "off")
         .env_remove("LATCHKEY_SERVER")
         .kill_on_drop(true);
     c
@@ -227,4 +229,89 @@ async fn login_with_a_device_code() {
     assert!(status.success());
     let (_, out, _) = run(config.path(), &["whoami"]).await;
     assert!(out.starts_with("headless <"), "{out}");
+}
+
+/// A private D-Bus session with an unlocked GNOME Keyring: a real Secret Service, as a desktop
+/// has. Returns the daemon (killed on drop) and the bus address.
+async fn secret_service() -> (Child, String) {
+    let mut session = Command::new("dbus-run-session")
+        .args(["--", "sh", "-c", "echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; echo \"$DBUS_SESSION_BUS_ADDRESS\"; sleep 600"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("dbus-run-session and gnome-keyring (apt install dbus gnome-keyring)");
+    let mut lines = BufReader::new(session.stdout.take().unwrap()).lines();
+    let address = lines.next_line().await.unwrap().expect("a bus address");
+    (session, address)
+}
+
+#[tokio::test]
+async fn with_a_keyring_the_tokens_live_there_not_in_the_file() {
+    let app = spawn_app().await;
+    app.signup("keyed").await;
+    let config = tempfile::tempdir().unwrap();
+    let (_session, bus) = secret_service().await;
+    let with_keyring = |args: &[&str]| {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env("LATCHKEY_CONFIG_DIR", config.path())
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .env_remove("LATCHKEY_KEYRING")
+            .env_remove("LATCHKEY_SERVER")
+            .kill_on_drop(true);
+        c
+    };
+    let mut child = with_keyring(&["login", "--server", &app.url, "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next_line().await.unwrap().expect("an address");
+        if line.starts_with("http") {
+            break line;
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    browser_step(
+        &app,
+        &signed_in_browser(&app, "keyed").await,
+        &url,
+        "approve",
+    )
+    .await;
+    assert!(child.wait().await.unwrap().success());
+
+    let file = std::fs::read_to_string(config.path().join("accounts.json")).unwrap();
+    let stored: Value = serde_json::from_str(&file).unwrap();
+    assert_eq!(stored["accounts"][0]["in_keyring"], true);
+    assert!(
+        !file.contains("lka_") && !file.contains("lkr_"),
+        "no token in the file: {file}"
+    );
+    let out = with_keyring(&["whoami"]).output().await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("keyed <"),
+        "{out:?}"
+    );
+    assert!(
+        with_keyring(&["logout"])
+            .output()
+            .await
+            .unwrap()
+            .status
+            .success()
+    );
+    let out = Command::new("secret-tool")
+        .args(["search", "service", "latchkey"])
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("lkr_"),
+        "signing out forgets the tokens"
+    );
 }
