@@ -609,3 +609,103 @@ async fn a_password_change_cancels_a_pending_email_change() {
     assert_problem(res, 400, "invalid_token").await;
     assert_eq!(me(&app, &token).await["email"], "wary@example.com");
 }
+
+#[tokio::test]
+async fn the_profile_and_email_forms_work_without_javascript() {
+    let app = spawn_app().await;
+    app.signup("former").await;
+    let c = &app.client;
+    let html = c
+        .get(app.at("/settings/profile"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = c
+        .post(app.at("/settings/profile"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("name", "For Mer"),
+            ("role", "architect"),
+            ("username", "latter"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let me: Value = c
+        .get(app.at("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            me["username"].as_str(),
+            me["name"].as_str(),
+            me["role"].as_str()
+        ),
+        (Some("latter"), Some("For Mer"), Some("architect"))
+    );
+
+    let html = c
+        .get(app.at("/settings/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = c
+        .post(app.at("/settings/account/email"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("new_email", "moved@example.org"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let html = c
+        .get(app.at("/settings/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("We sent a confirmation link to your new address."));
+    let link = link_token(
+        &app.smtp.wait_for("moved@example.org", 1).await[0].text,
+        "/verify/",
+    );
+    let page = c
+        .get(app.at(&format!("/verify/{link}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = c
+        .post(app.at(&format!("/verify/{link}")))
+        .form(&[("csrf", csrf_from(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/");
+    let me: Value = c
+        .get(app.at("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "moved@example.org");
+}

@@ -183,3 +183,64 @@ async fn team_settings_refuse_free_mail_discovery_and_outsiders_see_nothing() {
         assert!(!html.contains("Carol Co"));
     }
 }
+
+#[tokio::test]
+async fn roles_change_on_the_members_page_and_the_last_admin_stays() {
+    let app = spawn_app().await;
+    let ada = verified(&app, "ada", "ada@acme.test").await;
+    call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/teams",
+        Some(&ada),
+        Some(json!({"name": "Acme", "slug": "acme"})),
+    )
+    .await;
+    call(
+        &app,
+        reqwest::Method::PATCH,
+        "/api/v1/teams/acme",
+        Some(&ada),
+        Some(json!({"discovery_enabled": true})),
+    )
+    .await;
+    let bob = verified(&app, "bob", "bob@acme.test").await;
+    call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/teams/acme/join",
+        Some(&bob),
+        None,
+    )
+    .await;
+
+    let admin = signed_in_browser(&app, "ada").await;
+    let (_, html) = page(&admin, &app, "/teams/acme/members").await;
+    let res = admin
+        .post(app.at("/teams/acme/members/ada/role"))
+        .form(&[("csrf", csrf_from(&html).as_str()), ("role", "member")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("needs an admin"));
+    let res = admin
+        .post(app.at("/teams/acme/members/bob/role"))
+        .form(&[("csrf", csrf_from(&html).as_str()), ("role", "admin")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let roles: Vec<Value> = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/teams/acme/members",
+        Some(&ada),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert!(roles.iter().all(|m| m["role"] == "admin"), "{roles:?}");
+}
