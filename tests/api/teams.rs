@@ -801,3 +801,156 @@ async fn every_team_endpoint_checks_membership_and_role() {
     .await;
     assert_eq!(res.status(), 200);
 }
+
+/// Two admins demoting each other at the same moment: one wins, the other hears `last_admin`,
+/// and the team is never left without an admin (nor does either get a 500).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_demotions_leave_one_admin() {
+    let app = crate::helpers::spawn_app().await;
+    let ada = verified(&app, "ada", "ada@acme.test").await;
+    let bob = verified(&app, "bob", "bob@acme.test").await;
+    call(
+        &app,
+        Method::POST,
+        "/api/v1/teams",
+        Some(&ada),
+        Some(json!({"name": "Acme", "slug": "acme"})),
+    )
+    .await;
+    call(
+        &app,
+        Method::PATCH,
+        "/api/v1/teams/acme",
+        Some(&ada),
+        Some(json!({"discovery_enabled": true})),
+    )
+    .await;
+    call(
+        &app,
+        Method::POST,
+        "/api/v1/teams/acme/join",
+        Some(&bob),
+        None,
+    )
+    .await;
+    call(
+        &app,
+        Method::PATCH,
+        "/api/v1/teams/acme/members/bob",
+        Some(&ada),
+        Some(json!({"role": "admin"})),
+    )
+    .await;
+
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(
+            call(
+                &app,
+                Method::PATCH,
+                "/api/v1/teams/acme/members/bob",
+                Some(&ada),
+                Some(json!({"role": "member"}))
+            ),
+            call(
+                &app,
+                Method::PATCH,
+                "/api/v1/teams/acme/members/ada",
+                Some(&bob),
+                Some(json!({"role": "member"}))
+            ),
+        );
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort_unstable();
+        let members: Vec<Value> = call(
+            &app,
+            Method::GET,
+            "/api/v1/teams/acme/members",
+            Some(&ada),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        let admins = members.iter().filter(|m| m["role"] == "admin").count();
+        assert_eq!(admins, 1, "{statuses:?} {members:?}");
+        assert!(
+            statuses == [204, 409] || statuses == [204, 403],
+            "{statuses:?}"
+        );
+        // Make both admins again for the next round.
+        let admin = if members
+            .iter()
+            .any(|m| m["username"] == "ada" && m["role"] == "admin")
+        {
+            &ada
+        } else {
+            &bob
+        };
+        for name in ["ada", "bob"] {
+            call(
+                &app,
+                Method::PATCH,
+                &format!("/api/v1/teams/acme/members/{name}"),
+                Some(admin),
+                Some(json!({"role": "admin"})),
+            )
+            .await;
+        }
+    }
+}
+
+/// A refused deletion spends nothing: teams are checked before any two-factor code is used.
+#[tokio::test]
+async fn a_deletion_refused_for_teams_spends_no_recovery_code() {
+    let app = crate::helpers::spawn_app().await;
+    let token = verified(&app, "coder", "coder@acme.test").await;
+    call(
+        &app,
+        Method::POST,
+        "/api/v1/teams",
+        Some(&token),
+        Some(json!({"name": "Acme", "slug": "acme"})),
+    )
+    .await;
+    let setup: Value = call(
+        &app,
+        Method::POST,
+        "/api/v1/me/mfa/totp/setup",
+        Some(&token),
+        Some(json!({"password": PASSWORD})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let code = crate::mfa::oathtool(setup["secret"].as_str().unwrap(), 0);
+    let enabled: Value = call(
+        &app,
+        Method::POST,
+        "/api/v1/me/mfa/totp/enable",
+        Some(&token),
+        Some(json!({"code": code})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let token = enabled["token"].as_str().unwrap();
+    let recovery = enabled["recovery_codes"][0].as_str().unwrap();
+    let res = call(
+        &app,
+        Method::DELETE,
+        "/api/v1/me",
+        Some(token),
+        Some(json!({"password": PASSWORD, "confirm_username": "coder", "code": recovery})),
+    )
+    .await;
+    assert_problem(res, 409, "leave_teams_first").await;
+    let status: Value = call(&app, Method::GET, "/api/v1/me/mfa", Some(token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["recovery_codes_left"], 10);
+}
