@@ -97,17 +97,18 @@ pub async fn peek(state: &AppState, presented: &str) -> Result<Option<Current>> 
 
 async fn lookup(state: &AppState, presented: &str, activity: bool) -> Result<Option<Current>> {
     // The CLI's grants are sessions too, presented through their short-lived access tokens.
-    let found = if let Some(hash) = TokenHash::of_kind(presented, TokenKind::AccessToken) {
-        state.store.session_by_access_token(&hash.0).await?
+    let (hash, found) = if let Some(hash) = TokenHash::of_kind(presented, TokenKind::AccessToken) {
+        let found = state.store.session_by_access_token(&hash.0).await?;
+        (hash, found)
     } else if let Some(hash) = TokenHash::of_kind(presented, TokenKind::Session) {
-        state.store.session_by_token_hash(&hash.0).await?
+        let found = state.store.session_by_token_hash(&hash.0).await?;
+        (hash, found)
     } else {
         return Ok(None);
     };
     let Some(found) = found else {
         return Ok(None);
     };
-    let hash = TokenHash::of(presented);
     let now = clock::now();
     if effective_expiry(found.idle_secs, found.last_seen_at, found.expires_at) <= now {
         return Ok(None);

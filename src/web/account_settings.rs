@@ -9,10 +9,10 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::guard::{SignedIn, SignedInForm};
-use super::mfa::show_error;
-use super::{Flash, Layout, layout, message, redirect_with, render_status};
+use super::{Flash, FormError, Layout, form_errors, layout, message, redirect_with, render_status};
 use crate::accounts::{delete, email, password};
 use crate::auth::Current;
+use crate::error::Error;
 use crate::http::cookies;
 use crate::http::extract::Client;
 use crate::state::AppState;
@@ -153,5 +153,18 @@ pub async fn delete_account(
             .await
         }
         Err(e) => show_error(&state, jar, &me, e).await,
+    }
+}
+
+/// Shows the given errors on the account page, or a whole page for what a form cannot fix.
+pub(super) async fn show_error(
+    state: &AppState,
+    jar: CookieJar,
+    me: &crate::auth::Current,
+    e: Error,
+) -> Response {
+    match form_errors(state, jar, e).await {
+        FormError::Show(jar, errors) => account_page(state, jar, me, errors).await,
+        FormError::Page(page) => page,
     }
 }

@@ -9,6 +9,7 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use serde::Deserialize;
 
+use super::account_settings::show_error;
 use super::guard::{CheckedForm, SignedInForm};
 use super::{Flash, FormError, Layout, form_errors, layout, redirect_with, render, render_status};
 use crate::error::Error;
@@ -148,21 +149,6 @@ struct SetupPage {
     errors: Vec<String>,
     qr_svg: String,
     secret_grouped: String,
-}
-
-/// Shows the given errors on the account page, or a whole page for what a form cannot fix.
-pub(super) async fn show_error(
-    state: &AppState,
-    jar: CookieJar,
-    me: &crate::auth::Current,
-    e: Error,
-) -> Response {
-    match form_errors(state, jar, e).await {
-        FormError::Show(jar, errors) => {
-            super::account_settings::account_page(state, jar, me, errors).await
-        }
-        FormError::Page(page) => page,
-    }
 }
 
 pub async fn setup(
