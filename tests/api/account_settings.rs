@@ -254,30 +254,7 @@ async fn deleting_the_account_needs_password_username_and_2fa_code() {
         .as_str()
         .unwrap()
         .to_owned();
-    let setup: Value = send(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/me/mfa/totp/setup",
-        &token,
-        &json!({"password": PASSWORD}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let secret = setup["secret"].as_str().unwrap().to_owned();
-    let enabled: Value = send(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/me/mfa/totp/enable",
-        &token,
-        &json!({"code": oathtool(&secret, 0)}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let token = enabled["token"].as_str().unwrap().to_owned();
+    let (secret, token, _) = crate::mfa::enable_2fa(&app, &token).await;
     let del = reqwest::Method::DELETE;
 
     let res = send(

@@ -41,6 +41,13 @@ async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> reqwest::
 /// Signs up `name`, turns 2FA on with an oathtool code; returns (secret, new token, codes).
 async fn with_2fa(app: &TestApp, name: &str) -> (String, String, Vec<String>) {
     let token = app.signup(name).await["token"].as_str().unwrap().to_owned();
+    enable_2fa(app, &token).await
+}
+
+/// Turns 2FA on for the account of `token` with an oathtool code; returns (secret, the
+/// session's new token, recovery codes).
+pub async fn enable_2fa(app: &TestApp, token: &str) -> (String, String, Vec<String>) {
+    let token = token.to_owned();
     let setup: Value = post(
         app,
         "/api/v1/me/mfa/totp/setup",

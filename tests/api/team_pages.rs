@@ -187,32 +187,7 @@ async fn team_settings_refuse_free_mail_discovery_and_outsiders_see_nothing() {
 #[tokio::test]
 async fn roles_change_on_the_members_page_and_the_last_admin_stays() {
     let app = spawn_app().await;
-    let ada = verified(&app, "ada", "ada@acme.test").await;
-    call(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/teams",
-        Some(&ada),
-        Some(json!({"name": "Acme", "slug": "acme"})),
-    )
-    .await;
-    call(
-        &app,
-        reqwest::Method::PATCH,
-        "/api/v1/teams/acme",
-        Some(&ada),
-        Some(json!({"discovery_enabled": true})),
-    )
-    .await;
-    let bob = verified(&app, "bob", "bob@acme.test").await;
-    call(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/teams/acme/join",
-        Some(&bob),
-        None,
-    )
-    .await;
+    let (ada, _bob) = crate::teams::acme_with_ada_and_bob(&app).await;
 
     let admin = signed_in_browser(&app, "ada").await;
     let (_, html) = page(&admin, &app, "/teams/acme/members").await;

@@ -42,6 +42,37 @@ pub async fn call(
     req.send().await.unwrap()
 }
 
+/// Team `acme`: ada (admin) created it and turned discovery on; bob (member) joined.
+pub async fn acme_with_ada_and_bob(app: &TestApp) -> (String, String) {
+    let ada = verified(app, "ada", "ada@acme.test").await;
+    let bob = verified(app, "bob", "bob@acme.test").await;
+    let steps = [
+        (
+            Method::POST,
+            "/api/v1/teams",
+            &ada,
+            Some(json!({"name": "Acme", "slug": "acme"})),
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/teams/acme",
+            &ada,
+            Some(json!({"discovery_enabled": true})),
+        ),
+        (Method::POST, "/api/v1/teams/acme/join", &bob, None),
+    ];
+    for (method, path, token, body) in steps {
+        assert!(
+            call(app, method, path, Some(token), body)
+                .await
+                .status()
+                .is_success(),
+            "{path}"
+        );
+    }
+    (ada, bob)
+}
+
 async fn names(res: reqwest::Response, field: &str) -> Vec<String> {
     assert_eq!(res.status(), 200);
     let list: Vec<Value> = res.json().await.unwrap();
@@ -514,32 +545,7 @@ async fn invitations_are_listed_resent_revoked_and_accepted_once() {
 #[tokio::test]
 async fn the_last_admin_is_protected_and_deletion_waits_for_leaving() {
     let app = crate::helpers::spawn_app().await;
-    let ada = verified(&app, "ada", "ada@acme.test").await;
-    let bob = verified(&app, "bob", "bob@acme.test").await;
-    call(
-        &app,
-        Method::POST,
-        "/api/v1/teams",
-        Some(&ada),
-        Some(json!({"name": "Acme", "slug": "acme"})),
-    )
-    .await;
-    call(
-        &app,
-        Method::PATCH,
-        "/api/v1/teams/acme",
-        Some(&ada),
-        Some(json!({"discovery_enabled": true})),
-    )
-    .await;
-    call(
-        &app,
-        Method::POST,
-        "/api/v1/teams/acme/join",
-        Some(&bob),
-        None,
-    )
-    .await;
+    let (ada, bob) = acme_with_ada_and_bob(&app).await;
 
     assert_problem(
         call(
@@ -807,32 +813,7 @@ async fn every_team_endpoint_checks_membership_and_role() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_demotions_leave_one_admin() {
     let app = crate::helpers::spawn_app().await;
-    let ada = verified(&app, "ada", "ada@acme.test").await;
-    let bob = verified(&app, "bob", "bob@acme.test").await;
-    call(
-        &app,
-        Method::POST,
-        "/api/v1/teams",
-        Some(&ada),
-        Some(json!({"name": "Acme", "slug": "acme"})),
-    )
-    .await;
-    call(
-        &app,
-        Method::PATCH,
-        "/api/v1/teams/acme",
-        Some(&ada),
-        Some(json!({"discovery_enabled": true})),
-    )
-    .await;
-    call(
-        &app,
-        Method::POST,
-        "/api/v1/teams/acme/join",
-        Some(&bob),
-        None,
-    )
-    .await;
+    let (ada, bob) = acme_with_ada_and_bob(&app).await;
     call(
         &app,
         Method::PATCH,
@@ -913,31 +894,8 @@ async fn a_deletion_refused_for_teams_spends_no_recovery_code() {
         Some(json!({"name": "Acme", "slug": "acme"})),
     )
     .await;
-    let setup: Value = call(
-        &app,
-        Method::POST,
-        "/api/v1/me/mfa/totp/setup",
-        Some(&token),
-        Some(json!({"password": PASSWORD})),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let code = crate::mfa::oathtool(setup["secret"].as_str().unwrap(), 0);
-    let enabled: Value = call(
-        &app,
-        Method::POST,
-        "/api/v1/me/mfa/totp/enable",
-        Some(&token),
-        Some(json!({"code": code})),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let token = enabled["token"].as_str().unwrap();
-    let recovery = enabled["recovery_codes"][0].as_str().unwrap();
+    let (_, token, codes) = crate::mfa::enable_2fa(&app, &token).await;
+    let (token, recovery) = (token.as_str(), codes[0].as_str());
     let res = call(
         &app,
         Method::DELETE,
