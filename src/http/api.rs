@@ -73,9 +73,14 @@ pub(super) fn session_kind(headers: &HeaderMap) -> &'static str {
 
 #[derive(Deserialize, ToSchema)]
 pub struct SignupRequest {
+    #[schema(example = "ada@example.com")]
     pub email: String,
+    #[schema(example = "ada")]
     pub username: String,
+    #[schema(example = "analytical engine notes")]
     pub password: String,
+    /// Must be `true`: the terms of service and privacy policy are accepted.
+    #[schema(example = true)]
     pub accept_terms: bool,
     pub name: Option<String>,
     /// The token of a team invitation sent to this address: joins the team on sign-up.
@@ -88,6 +93,8 @@ pub struct SignedInResponse {
     pub status: &'static str,
     /// Session token (`lks_…`): send as `Authorization: Bearer`. Also set as a cookie.
     pub token: String,
+    /// This session's id, as listed by `GET /api/v1/me/sessions`.
+    pub session_id: Uuid,
     pub user: MeView,
     pub expires_at: String,
 }
@@ -122,6 +129,7 @@ pub(super) fn signed_in(user: &User, session: sessions::Issued) -> SignedInRespo
     SignedInResponse {
         status: "signed_in",
         expires_at: clock::rfc3339(session.expires_at),
+        session_id: session.session_id,
         token: session.token.into_string(),
         user: MeView::from(user),
     }

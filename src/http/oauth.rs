@@ -1,11 +1,12 @@
 //! The OAuth endpoints machines call: token, device authorization, revocation. Form-encoded
 //! requests, JSON answers, RFC 6749 error codes. (The pages of the browser step are in `web`.)
 
-use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{FromRequest, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::extract::Client;
@@ -46,6 +47,21 @@ impl IntoResponse for OauthError {
     }
 }
 
+/// `axum::Form`, but a body that is not a form answers with RFC 6749's `invalid_request`
+/// in JSON, like every other refusal here.
+#[derive(FromRequest)]
+#[from_request(via(axum::Form), rejection(OauthError))]
+struct Form<T>(T);
+
+impl From<FormRejection> for OauthError {
+    fn from(_: FormRejection) -> Self {
+        OauthError::new(
+            "invalid_request",
+            "Send the parameters as an application/x-www-form-urlencoded body.",
+        )
+    }
+}
+
 fn check_client(client_id: Option<&str>) -> Result<(), OauthError> {
     if client_id == Some(CLIENT_ID) {
         Ok(())
@@ -55,6 +71,7 @@ fn check_client(client_id: Option<&str>) -> Result<(), OauthError> {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = OauthTokenRequest)]
 pub struct TokenRequest {
     pub grant_type: Option<String>,
     pub client_id: Option<String>,
@@ -117,7 +134,7 @@ pub struct DeviceCodeRequest {
 }
 
 #[utoipa::path(post, path = "/oauth/device/code", tag = "oauth", request_body(content = DeviceCodeRequest, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, body = device::DeviceStart), (status = 401, body = OauthErrorBody)))]
+    responses((status = 200, body = device::DeviceStart), (status = 400, body = OauthErrorBody), (status = 401, body = OauthErrorBody)))]
 async fn device_code(
     State(state): State<AppState>,
     Form(req): Form<DeviceCodeRequest>,
@@ -129,12 +146,13 @@ async fn device_code(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = OauthRevokeRequest)]
 pub struct RevokeRequest {
     pub token: String,
 }
 
 #[utoipa::path(post, path = "/oauth/revoke", tag = "oauth", request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200)))]
+    responses((status = 200), (status = 400, body = OauthErrorBody)))]
 async fn revoke(
     State(state): State<AppState>,
     Form(req): Form<RevokeRequest>,

@@ -5,6 +5,14 @@ use utoipa::{Modify, OpenApi};
 
 use super::{account, api, mfa, oauth, teams};
 
+mod links;
+mod responses;
+mod vocabulary;
+
+use links::Links;
+use responses::CommonResponses;
+use vocabulary::Vocabulary;
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Latchkey", description = "Self-hostable accounts: sign-up, sign-in, sessions."),
@@ -21,8 +29,8 @@ use super::{account, api, mfa, oauth, teams};
         teams::revoke_invitation, teams::accept, teams::join_requests, teams::approve_request,
         teams::decline_request, oauth::token, oauth::device_code, oauth::revoke,
     ),
-    components(schemas(super::problem::Problem, super::problem::FieldError)),
-    modifiers(&Security),
+    components(schemas(super::problem::Problem, super::problem::FieldError, api::Scope)),
+    modifiers(&Security, &CommonResponses, &Vocabulary, &Links),
     security(("bearer" = []), ("cookie" = [])),
 )]
 pub struct ApiDoc;

@@ -75,7 +75,10 @@ fn team_view(t: Team, role: String) -> TeamView {
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateTeamRequest {
+    #[schema(example = "Acme")]
     pub name: String,
+    /// The team's address: 2–40 lowercase letters, digits and single hyphens.
+    #[schema(example = "acme")]
     pub slug: String,
 }
 
@@ -294,7 +297,9 @@ fn invitation_view(i: Invitation) -> InvitationView {
 
 #[derive(Deserialize, ToSchema)]
 pub struct InviteRequest {
+    #[schema(example = "grace@example.com")]
     pub email: String,
+    #[schema(example = "member")]
     pub role: String,
 }
 

@@ -17,6 +17,8 @@ use crate::state::AppState;
 use crate::store::{Member, Team, TeamWithRole, User};
 
 pub const ROLES: &[&str] = &["admin", "member", "billing"];
+/// Who may join a discoverable team: anyone from the domain, or after an admin approves.
+pub const JOIN_POLICIES: &[&str] = &["open", "approval"];
 pub const NAME_MAX_CHARS: usize = 60;
 
 static FREE_MAIL: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
@@ -160,7 +162,7 @@ pub async fn update(
         team.name = parse_name(name)?;
     }
     if let Some(policy) = &change.join_policy {
-        if !["open", "approval"].contains(&policy.as_str()) {
+        if !JOIN_POLICIES.contains(&policy.as_str()) {
             return Err(Error::invalid(Invalid::new(
                 "join_policy",
                 "invalid_join_policy",

@@ -56,3 +56,75 @@ async fn every_response_carries_security_headers_and_a_request_id() {
     // Plain HTTP on loopback: no HSTS (it would pin a scheme the server does not serve).
     assert!(h.get("strict-transport-security").is_none());
 }
+
+/// The document is what schemathesis (tests/schemathesis/run) checks the server against, so
+/// its own consistency is checked here too: links name real operations, and every error the
+/// API answers with is described as problem+json.
+#[tokio::test]
+async fn the_openapi_links_name_real_operations_and_errors_are_problem_json() {
+    let app = spawn_app().await;
+    let spec: serde_json::Value = app
+        .client
+        .get(app.at("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let operations: Vec<(&String, &serde_json::Value)> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| item.as_object().unwrap().values().map(move |op| (path, op)))
+        .collect();
+    let ids: Vec<&str> = operations
+        .iter()
+        .map(|(_, op)| op["operationId"].as_str().unwrap())
+        .collect();
+    let mut links = 0;
+    for (path, op) in &operations {
+        for (status, response) in op["responses"].as_object().unwrap() {
+            for link in response["links"]
+                .as_object()
+                .into_iter()
+                .flat_map(|l| l.values())
+            {
+                let target = link["operationId"].as_str().unwrap();
+                assert!(
+                    ids.contains(&target),
+                    "{path} {status} links to unknown {target}"
+                );
+                links += 1;
+            }
+            if path.starts_with("/api/v1/") && status.starts_with('4') {
+                assert!(
+                    response["content"]["application/problem+json"].is_object(),
+                    "{path} {status} is not described as problem+json"
+                );
+            }
+        }
+        let public = op["security"].as_array().is_some_and(|s| s.is_empty());
+        if !public {
+            assert!(
+                op["responses"]["401"].is_object(),
+                "{path} does not describe 401"
+            );
+        }
+    }
+    assert!(links >= 10, "the document lost its links");
+    let sessions = &spec["paths"]["/api/v1/me/sessions/{id}"]["delete"];
+    assert!(sessions["responses"]["401"].is_object());
+
+    let res = app
+        .client
+        .post(app.at("/api/v1/signup"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert!(spec["paths"]["/api/v1/signup"]["post"]["responses"]["400"].is_object());
+}

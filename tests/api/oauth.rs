@@ -480,3 +480,34 @@ async fn the_device_flow_signs_in_another_machine() {
         401
     );
 }
+
+/// RFC 6749 §5.2: every refusal of the token endpoint is a JSON error, malformed bodies too.
+#[tokio::test]
+async fn a_token_request_that_is_not_a_form_gets_an_rfc_6749_error() {
+    let app = spawn_app().await;
+    for (path, content_type, body) in [
+        (
+            "/oauth/token",
+            "application/json",
+            r#"{"grant_type":"refresh_token"}"#,
+        ),
+        ("/oauth/device/code", "text/plain", "client_id=latchkey-cli"),
+        (
+            "/oauth/revoke",
+            "application/x-www-form-urlencoded",
+            "nothing=here",
+        ),
+    ] {
+        let res = app
+            .client
+            .post(app.at(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{path}");
+        let error: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(error["error"], "invalid_request", "{path}");
+    }
+}
