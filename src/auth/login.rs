@@ -20,6 +20,20 @@ pub enum Outcome {
     },
 }
 
+/// The allowance of failed passwords given under one name (a username or an address).
+pub(crate) fn name_rule(state: &AppState) -> Rule {
+    let t = &state.settings.throttle;
+    Rule {
+        burst: t.account_burst,
+        interval_secs: t.account_interval_secs,
+    }
+}
+
+/// The throttle key for failed passwords given under `login_norm`, lower-cased as typed.
+pub(crate) fn name_key(login_norm: &str) -> String {
+    format!("login-name:{login_norm}")
+}
+
 pub async fn login(
     state: &AppState,
     login: &str,
@@ -33,10 +47,7 @@ pub async fn login(
         burst: t.ip_burst,
         interval_secs: t.ip_interval_secs,
     };
-    let account_rule = Rule {
-        burst: t.account_burst,
-        interval_secs: t.account_interval_secs,
-    };
+    let account_rule = name_rule(state);
     let ip_key = format!("login-ip:{}", client.ip);
     throttle::check(&state.store, &ip_key, ip_rule).await?;
 
@@ -52,7 +63,7 @@ pub async fn login(
     };
     // Failures are counted per name typed, whether or not an account has it, so a 429 never
     // tells which names exist or which address belongs to which username.
-    let account_key = format!("login-name:{login_norm}");
+    let account_key = name_key(&login_norm);
     let had_failures = throttle::check(&state.store, &account_key, account_rule).await?;
 
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
