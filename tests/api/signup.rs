@@ -179,3 +179,38 @@ async fn the_database_holds_neither_passwords_nor_session_tokens_in_the_clear() 
     assert!(!text.contains(&token));
     assert!(text.contains("$argon2id$v=19$m=19456,t=2,p=1$"));
 }
+
+/// ASVS 4.0.3 V2.1.4: any printable Unicode character is welcome, spaces and emoji included,
+/// among them emoji made of several code points (🗝️ is U+1F5DD U+FE0F). The password is
+/// compared whole: the same one without an emoji does not sign in.
+#[tokio::test]
+async fn emoji_and_spaces_are_welcome_in_passwords() {
+    let app = spawn_app().await;
+    let password = "🔑 my 🐴 battery \u{1F5DD}\u{FE0F} staple";
+    let res = app
+        .post_json(
+            "/api/v1/signup",
+            &json!({"email": "emoji@example.com", "username": "emoji", "password": password, "accept_terms": true}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let sign_in = |password: &'static str| {
+        plain_client()
+            .post(app.at("/api/v1/login"))
+            .json(&json!({"login": "emoji", "password": password}))
+            .send()
+    };
+    assert_eq!(sign_in(password).await.unwrap().status(), 200);
+    assert_eq!(
+        sign_in("🔑 my 🐴 battery  staple").await.unwrap().status(),
+        401
+    );
+    assert_eq!(
+        sign_in("🔑 my 🐴 battery \u{1F5DD} staple")
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "the variation selector counts too"
+    );
+}
