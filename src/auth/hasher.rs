@@ -216,4 +216,27 @@ mod tests {
             &mut blocks
         ));
     }
+
+    /// ASVS 4.0.3 V2.4.2: every stored hash gets its own random salt of 128 bits (≥ 32 asked),
+    /// so equal passwords never share a hash.
+    #[test]
+    fn every_hash_gets_its_own_sixteen_byte_salt() {
+        let mut blocks = Vec::new();
+        let first = hash_with(&small(), "same password", &mut blocks).unwrap();
+        let second = hash_with(&small(), "same password", &mut blocks).unwrap();
+        let salt = |phc: &str| {
+            PasswordHash::new(phc)
+                .unwrap()
+                .salt
+                .expect("a salt")
+                .as_ref()
+                .to_vec()
+        };
+        assert_eq!(salt(&first).len(), 16);
+        assert_eq!(salt(&second).len(), 16);
+        assert_ne!(salt(&first), salt(&second));
+        assert_ne!(first, second);
+        assert!(verify_with("same password", &first, &mut blocks));
+        assert!(verify_with("same password", &second, &mut blocks));
+    }
 }
