@@ -208,3 +208,21 @@ async fn profile_changes_show_in_me() {
         .unwrap();
     assert_problem(res, 422, "invalid_role").await;
 }
+
+/// ASVS 4.0.3 V2.5.4: no shared or default accounts. A new server has no account at all, so
+/// none of the usual administrator names, nor the benchmark's `seed0`, signs in with the usual
+/// default passwords.
+#[tokio::test]
+async fn a_new_server_has_no_account_to_sign_in_to() {
+    let app = spawn_app().await;
+    for name in ["admin", "root", "administrator", "sa", "latchkey", "seed0"] {
+        for password in ["admin", "password", "changeme", "benchmark password"] {
+            assert_problem(
+                login(&app, name, password, false).await,
+                401,
+                "invalid_credentials",
+            )
+            .await;
+        }
+    }
+}
