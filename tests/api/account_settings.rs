@@ -56,7 +56,7 @@ async fn changing_the_password_needs_the_old_one_and_ends_other_sessions() {
         post.clone(),
         "/api/v1/me/password",
         &here,
-        &json!({"current_password": PASSWORD, "new_password": "qwertyuiop"}),
+        &json!({"current_password": PASSWORD, "new_password": "1qaz2wsx3edc"}),
     )
     .await;
     assert_problem(res, 422, "password_too_common").await;

@@ -115,7 +115,7 @@ async fn a_failed_sign_up_form_shows_what_to_fix_and_keeps_the_input() {
             ("csrf", csrf_from(&html).as_str()),
             ("email", "keep@example.com"),
             ("username", "ok-name"),
-            ("password", "password"),
+            ("password", "qwertyuiop12"),
         ])
         .send()
         .await

@@ -76,7 +76,7 @@ async fn a_forgotten_password_is_reset_from_the_mailed_link() {
 
     let res = plain_client()
         .post(app.at("/api/v1/password-resets"))
-        .json(&json!({"token": token, "new_password": "password"}))
+        .json(&json!({"token": token, "new_password": "password1234"}))
         .send()
         .await
         .unwrap();
