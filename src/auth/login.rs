@@ -20,6 +20,17 @@ pub enum Outcome {
     },
 }
 
+/// Rehashes a password whose stored hash was made with other Argon2 parameters (ASVS V6.2.4):
+/// raising `[argon2]` in the configuration reaches every account as it next signs in.
+async fn upgrade_hash(state: &AppState, user: &User, stored: &str, password: &str) -> Result<()> {
+    let new = state.hasher.hash(password).await?;
+    let mut tx = state.store.begin().await?;
+    let upgraded = tx.upgrade_password_hash(user.id, stored, &new).await?;
+    tx.commit().await?;
+    tracing::info!(user = %user.id, upgraded, "password rehashed with the current parameters");
+    Ok(())
+}
+
 /// The allowance of failed passwords given under one name (a username or an address).
 pub(crate) fn name_rule(state: &AppState) -> Rule {
     let t = &state.settings.throttle;
@@ -76,6 +87,14 @@ pub async fn login(
     };
     if had_failures {
         throttle::clear(&state.store, &account_key).await?;
+    }
+    if let Some(stored) = user.password_hash.as_deref()
+        && !state.hasher.is_current(stored)
+    {
+        // Opportunistic: a full hashing queue must not turn a right password into an error.
+        if let Err(e) = upgrade_hash(state, &user, stored, password).await {
+            tracing::warn!(user = %user.id, error = %e, "could not rehash the password");
+        }
     }
     if user.mfa_enabled {
         let token = crate::mfa::second_step::begin(state, &user, remember, kind).await?;

@@ -187,6 +187,27 @@ impl TestApp {
         }
     }
 
+    /// The single text value `sql` selects from this server's database, read behind the
+    /// store's back as `execute_sql` writes.
+    pub async fn query_text(&self, sql: &str) -> String {
+        use sqlx::Connection;
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        if let Some(url) = self
+            .database_url
+            .as_deref()
+            .filter(|_| self.engine == "postgres")
+        {
+            let mut db = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_one(&mut db).await.unwrap()
+        } else {
+            let path = self.dir.path().join("data/latchkey.db");
+            let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+            sqlx::query_scalar(sql).fetch_one(&mut db).await.unwrap()
+        }
+    }
+
     /// Waits for the confirmation mail to `to` and returns the token from its link.
     pub async fn verification_token(&self, to: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);

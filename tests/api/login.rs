@@ -226,3 +226,38 @@ async fn a_new_server_has_no_account_to_sign_in_to() {
         }
     }
 }
+
+/// ASVS 4.0.3 V6.2.4 (parameters can be changed at any time): after the operator raises the
+/// Argon2 parameters, a password hashed with the old ones still signs in and is rehashed with
+/// the new ones as it does, once.
+#[tokio::test]
+async fn a_password_hashed_with_old_parameters_is_rehashed_at_sign_in() {
+    let before = crate::helpers::spawn_app_with(|c| c.argon2.memory_kib = 8192).await;
+    before.signup("steady").await;
+    let hash_sql = "SELECT password_hash FROM users WHERE username_norm = 'steady'";
+    let old = before.query_text(hash_sql).await;
+    assert!(old.starts_with("$argon2id$v=19$m=8192,t=2,p=1$"), "{old}");
+
+    // The same database, served with the default parameters (OWASP's 19 MiB).
+    let data_dir = before.dir.path().join("data");
+    let shared = before.database_url.clone();
+    let after = crate::helpers::spawn_app_with(move |c| {
+        c.data_dir = data_dir;
+        if let Some(url) = shared {
+            c.database_url = Some(url.into());
+        }
+    })
+    .await;
+    assert_eq!(login(&after, "steady", PASSWORD, false).await.status(), 200);
+    let new = before.query_text(hash_sql).await;
+    assert!(new.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{new}");
+
+    assert_eq!(login(&after, "steady", PASSWORD, false).await.status(), 200);
+    assert_eq!(before.query_text(hash_sql).await, new, "rehashed only once");
+    assert_problem(
+        login(&after, "steady", "not the password", false).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+}
