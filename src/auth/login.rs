@@ -105,7 +105,13 @@ pub async fn login(
 
     let mut tx = state.store.begin().await?;
     let session = sessions::issue(&mut tx, user.id, kind, remember, client).await?;
+    if session.new_device {
+        crate::accounts::notices::new_sign_in(&mut tx, state, &user, client).await?;
+    }
     tx.commit().await?;
+    if session.new_device {
+        state.mail_queued.notify_one();
+    }
     tracing::info!(user = %user.id, session = %session.session_id, remember, "signed in");
     Ok(Outcome::SignedIn(Box::new(SignedIn { user, session })))
 }
