@@ -84,7 +84,8 @@ enum BenchCommand {
         #[arg(long)]
         target_ms: Option<f64>,
     },
-    /// Fill a database with accounts (user `seed0` … password `benchmark password`).
+    /// Fill a database with accounts (user `seed0` … password `benchmark password`); refuses
+    /// a database holding accounts it did not make.
     Seed {
         #[arg(long)]
         users: u64,

@@ -52,6 +52,22 @@ pub async fn queue(
     Ok(())
 }
 
+/// Queues "New sign-in" when a session was just issued to a device and address the account
+/// has not signed in from lately (ASVS V2.2.3).
+pub async fn new_sign_in(
+    tx: &mut Tx,
+    state: &AppState,
+    user: &User,
+    client: &ClientInfo,
+) -> Result<()> {
+    let what = What {
+        subject: "New sign-in to your Latchkey account",
+        headline: "Your Latchkey account was just signed in to from a new device or address.",
+        detail: "We write whenever a sign-in comes from a device and address that have not signed in to your account in the last 90 days.",
+    };
+    queue(tx, state, user, client, &what).await
+}
+
 /// Sends a notice on its own, outside any other change.
 pub async fn send(
     state: &AppState,

@@ -24,6 +24,8 @@ pub struct Hasher {
     jobs: SyncSender<Job>,
     /// Verified against when the account does not exist, so unknown users cost the same time.
     dummy_hash: Arc<str>,
+    /// What new hashes are made with; a stored hash made otherwise is replaced at sign-in.
+    params: Params,
 }
 
 enum Job {
@@ -58,7 +60,11 @@ impl Hasher {
         rand::fill(&mut seed);
         let mut blocks = Vec::new();
         let dummy_hash = hash_with(&params, &hex::encode(seed), &mut blocks)?.into();
-        Ok(Self { jobs, dummy_hash })
+        Ok(Self {
+            jobs,
+            dummy_hash,
+            params,
+        })
     }
 
     pub async fn hash(&self, password: &str) -> Result<String> {
@@ -80,6 +86,13 @@ impl Hasher {
             .await
             .map_err(|_| Error::Internal(anyhow!("the hashing thread stopped")))?;
         Ok(known && matched)
+    }
+
+    /// Whether `stored` was made as new hashes are now: Argon2id, version 19, with the
+    /// configured memory, passes and lanes. Verification reads the parameters from each hash, so
+    /// older ones keep working; this says which to replace once the password is known.
+    pub fn is_current(&self, stored: &str) -> bool {
+        is_made_with(stored, &self.params)
     }
 
     fn submit(&self, job: Job) -> Result<()> {
@@ -153,6 +166,19 @@ fn hash_with(params: &Params, password: &str, blocks: &mut Vec<Block>) -> anyhow
     ))
 }
 
+fn is_made_with(stored: &str, params: &Params) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let Ok(theirs) = Params::try_from(&parsed) else {
+        return false;
+    };
+    parsed.algorithm.as_str() == "argon2id"
+        && parsed.version == Some(0x13)
+        && (theirs.m_cost(), theirs.t_cost(), theirs.p_cost())
+            == (params.m_cost(), params.t_cost(), params.p_cost())
+}
+
 /// Checks a password against a stored PHC string with the parameters it was made with.
 fn verify_with(password: &str, stored: &str, blocks: &mut Vec<Block>) -> bool {
     let Ok(parsed) = PasswordHash::new(stored) else {
@@ -215,5 +241,51 @@ mod tests {
             "not a phc string",
             &mut blocks
         ));
+    }
+
+    /// ASVS 4.0.3 V6.2.4: a hash made with other parameters, or by another Argon2 variant, is
+    /// told apart from one made as new hashes are, so sign-in can replace it.
+    #[test]
+    fn hashes_made_with_other_parameters_are_not_current() {
+        let mut blocks = Vec::new();
+        let ours = hash_with(&small(), "old password", &mut blocks).unwrap();
+        assert!(is_made_with(&ours, &small()));
+        assert!(!is_made_with(
+            &ours,
+            &Params::new(2048, 1, 1, None).unwrap()
+        ));
+        assert!(!is_made_with(
+            &ours,
+            &Params::new(1024, 2, 1, None).unwrap()
+        ));
+        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, small())
+            .hash_password(b"old password")
+            .unwrap()
+            .to_string();
+        assert!(!is_made_with(&argon2i, &small()));
+        assert!(!is_made_with("not a phc string", &small()));
+    }
+
+    /// ASVS 4.0.3 V2.4.2: every stored hash gets its own random salt of 128 bits (≥ 32 asked),
+    /// so equal passwords never share a hash.
+    #[test]
+    fn every_hash_gets_its_own_sixteen_byte_salt() {
+        let mut blocks = Vec::new();
+        let first = hash_with(&small(), "same password", &mut blocks).unwrap();
+        let second = hash_with(&small(), "same password", &mut blocks).unwrap();
+        let salt = |phc: &str| {
+            PasswordHash::new(phc)
+                .unwrap()
+                .salt
+                .expect("a salt")
+                .as_ref()
+                .to_vec()
+        };
+        assert_eq!(salt(&first).len(), 16);
+        assert_eq!(salt(&second).len(), 16);
+        assert_ne!(salt(&first), salt(&second));
+        assert_ne!(first, second);
+        assert!(verify_with("same password", &first, &mut blocks));
+        assert!(verify_with("same password", &second, &mut blocks));
     }
 }

@@ -20,6 +20,31 @@ pub enum Outcome {
     },
 }
 
+/// Rehashes a password whose stored hash was made with other Argon2 parameters (ASVS V6.2.4):
+/// raising `[argon2]` in the configuration reaches every account as it next signs in.
+async fn upgrade_hash(state: &AppState, user: &User, stored: &str, password: &str) -> Result<()> {
+    let new = state.hasher.hash(password).await?;
+    let mut tx = state.store.begin().await?;
+    let upgraded = tx.upgrade_password_hash(user.id, stored, &new).await?;
+    tx.commit().await?;
+    tracing::info!(user = %user.id, upgraded, "password rehashed with the current parameters");
+    Ok(())
+}
+
+/// The allowance of failed passwords given under one name (a username or an address).
+pub(crate) fn name_rule(state: &AppState) -> Rule {
+    let t = &state.settings.throttle;
+    Rule {
+        burst: t.account_burst,
+        interval_secs: t.account_interval_secs,
+    }
+}
+
+/// The throttle key for failed passwords given under `login_norm`, lower-cased as typed.
+pub(crate) fn name_key(login_norm: &str) -> String {
+    format!("login-name:{login_norm}")
+}
+
 pub async fn login(
     state: &AppState,
     login: &str,
@@ -33,10 +58,7 @@ pub async fn login(
         burst: t.ip_burst,
         interval_secs: t.ip_interval_secs,
     };
-    let account_rule = Rule {
-        burst: t.account_burst,
-        interval_secs: t.account_interval_secs,
-    };
+    let account_rule = name_rule(state);
     let ip_key = format!("login-ip:{}", client.ip);
     throttle::check(&state.store, &ip_key, ip_rule).await?;
 
@@ -52,7 +74,7 @@ pub async fn login(
     };
     // Failures are counted per name typed, whether or not an account has it, so a 429 never
     // tells which names exist or which address belongs to which username.
-    let account_key = format!("login-name:{login_norm}");
+    let account_key = name_key(&login_norm);
     let had_failures = throttle::check(&state.store, &account_key, account_rule).await?;
 
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
@@ -66,6 +88,14 @@ pub async fn login(
     if had_failures {
         throttle::clear(&state.store, &account_key).await?;
     }
+    if let Some(stored) = user.password_hash.as_deref()
+        && !state.hasher.is_current(stored)
+    {
+        // Opportunistic: a full hashing queue must not turn a right password into an error.
+        if let Err(e) = upgrade_hash(state, &user, stored, password).await {
+            tracing::warn!(user = %user.id, error = %e, "could not rehash the password");
+        }
+    }
     if user.mfa_enabled {
         let token = crate::mfa::second_step::begin(state, &user, remember, kind).await?;
         return Ok(Outcome::MfaRequired {
@@ -75,7 +105,13 @@ pub async fn login(
 
     let mut tx = state.store.begin().await?;
     let session = sessions::issue(&mut tx, user.id, kind, remember, client).await?;
+    if session.new_device {
+        crate::accounts::notices::new_sign_in(&mut tx, state, &user, client).await?;
+    }
     tx.commit().await?;
+    if session.new_device {
+        state.mail_queued.notify_one();
+    }
     tracing::info!(user = %user.id, session = %session.session_id, remember, "signed in");
     Ok(Outcome::SignedIn(Box::new(SignedIn { user, session })))
 }

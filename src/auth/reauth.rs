@@ -1,24 +1,26 @@
-//! Re-entering the password before sensitive changes (2FA, email, deletion). Failures count
-//! against the same per-account allowance as sign-in, so this is no side door for guessing.
+//! Re-entering the password before sensitive changes (2FA, email, password, deletion).
+//! Failures count against the sign-in allowance of the account's username, so a stolen session
+//! is no side door for guessing: sign-in and re-entry together stay within ASVS V2.2.1's limit.
 
-use crate::auth::throttle::{self, Rule};
+use crate::auth::login::{name_key, name_rule};
+use crate::auth::throttle;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::User;
 
 pub async fn confirm_password(state: &AppState, user: &User, password: &str) -> Result<()> {
-    let t = &state.settings.throttle;
-    let rule = Rule {
-        burst: t.account_burst,
-        interval_secs: t.account_interval_secs,
-    };
-    let key = format!("login-account:{}", user.id);
-    throttle::check(&state.store, &key, rule).await?;
+    let rule = name_rule(state);
+    // Usernames are ASCII, so this is the name sign-in lower-cases when the username is typed.
+    let key = name_key(&user.username.to_ascii_lowercase());
+    let had_failures = throttle::check(&state.store, &key, rule).await?;
     if state
         .hasher
         .verify(password, user.password_hash.clone())
         .await?
     {
+        if had_failures {
+            throttle::clear(&state.store, &key).await?;
+        }
         Ok(())
     } else {
         throttle::hit(&state.store, &key, rule).await?;

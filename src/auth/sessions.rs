@@ -17,6 +17,8 @@ pub const IDLE_SECS: i64 = 30 * 60;
 pub const ABSOLUTE_SECS: i64 = 12 * 3600;
 /// `last_seen_at` is written at most this often, so reads stay reads.
 const TOUCH_EVERY_SECS: i64 = 60;
+/// A device and address not used to sign in for this long count as new again.
+pub const KNOWN_DEVICE_SECS: i64 = 90 * 24 * 3600;
 
 /// Where a request came from, as recorded on the session.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +32,9 @@ pub struct Issued {
     pub session_id: Uuid,
     pub expires_at: i64,
     pub remember: bool,
+    /// No sign-in to this account came from this device and IP address in 90 days: the
+    /// caller tells the owner (`accounts::notices::new_sign_in`), except at sign-up.
+    pub new_device: bool,
 }
 
 /// The signed-in caller of a request.
@@ -71,11 +76,21 @@ pub async fn issue(
         expires_at,
     })
     .await?;
+    let new_device = tx
+        .note_device(
+            user_id,
+            &describe_device(&client.user_agent),
+            &client.ip,
+            now,
+            now - KNOWN_DEVICE_SECS,
+        )
+        .await?;
     Ok(Issued {
         token,
         session_id,
         expires_at: effective_expiry(idle_secs, now, expires_at),
         remember,
+        new_device,
     })
 }
 

@@ -1,10 +1,11 @@
-//! `latchkey bench seed --users N`: fills a database with N confirmed accounts (`user0` …,
+//! `latchkey bench seed --users N`: fills a database with N confirmed accounts (`seed0` …,
 //! password `benchmark password`), each with a session, using one precomputed hash so that a
-//! million accounts take seconds, not days.
+//! million accounts take seconds, not days. Those are default accounts with a known password,
+//! so it refuses a database that holds anyone else's account (ASVS V2.5.4).
 
 use std::time::Instant;
 
-use anyhow::anyhow;
+use anyhow::{anyhow, bail};
 use argon2::password_hash::PasswordHasher;
 use argon2::{Algorithm, Argon2, Params, Version};
 use uuid::Uuid;
@@ -16,8 +17,17 @@ use crate::store::{SeedAccount, Store};
 pub const PASSWORD: &str = "benchmark password";
 const BATCH: usize = 1000;
 
-/// Adds accounts until the store holds `users` in all; returns how many were added.
+/// Adds accounts until the store holds `users` in all; returns how many were added. Refuses,
+/// adding none, when the store holds an account an earlier seeding did not make.
 pub async fn seed(store: &Store, users: u64, argon: &Argon2Config) -> anyhow::Result<u64> {
+    let others = store.non_seed_user_count().await?;
+    if others > 0 {
+        bail!(
+            "this database holds {others} account(s) that `bench seed` did not make; seeding \
+             would add accounts anyone can sign in to with the password \"{PASSWORD}\". \
+             Point it at an empty database (--data-dir or --database-url) instead"
+        );
+    }
     let params = Params::new(argon.memory_kib, argon.iterations, argon.parallelism, None)
         .map_err(|e| anyhow!("{e}"))?;
     let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)

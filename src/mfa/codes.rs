@@ -212,6 +212,39 @@ mod tests {
         assert!(normalize_recovery_code("uuuu-uuuu-uuuu").is_err());
     }
 
+    /// ASVS 4.0.3 V2.6.2 (lookup secrets of under 112 bits are salted and hashed) and V2.6.3
+    /// (they resist offline attack): codes are random and distinct, and their stored form is an
+    /// HMAC-SHA256 under a server key that is not in the database, salted with the account id,
+    /// so neither a plain hash of the code nor another account's or key's hash matches it.
+    #[test]
+    fn recovery_code_hashes_are_keyed_and_bound_to_the_account() {
+        use sha2::Digest;
+
+        let codes: std::collections::HashSet<String> =
+            (0..1000).map(|_| new_recovery_code()).collect();
+        assert_eq!(codes.len(), 1000, "no repeats in 1,000 codes");
+
+        let code = normalize_recovery_code(&new_recovery_code()).unwrap();
+        let (key, other_key) = ([7u8; 32], [8u8; 32]);
+        let (ada, bob) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let stored = recovery_code_hash(&key, ada, &code);
+        assert_eq!(stored.len(), 32);
+        assert_eq!(stored, recovery_code_hash(&key, ada, &code), "verifiable");
+        assert_ne!(
+            stored,
+            recovery_code_hash(&key, bob, &code),
+            "salted per account"
+        );
+        assert_ne!(stored, recovery_code_hash(&other_key, ada, &code), "keyed");
+
+        let unkeyed = sha2::Sha256::digest(code.as_bytes()).to_vec();
+        let mut salted = ada.as_bytes().to_vec();
+        salted.extend_from_slice(code.as_bytes());
+        let salted_unkeyed = sha2::Sha256::digest(&salted).to_vec();
+        assert_ne!(stored, unkeyed);
+        assert_ne!(stored, salted_unkeyed, "useless without the server key");
+    }
+
     #[test]
     fn totp_codes_must_be_six_digits() {
         assert_eq!(parse_totp(" 123 456 ").unwrap(), "123456");

@@ -104,7 +104,13 @@ pub async fn complete(
         client,
     )
     .await?;
+    if session.new_device {
+        crate::accounts::notices::new_sign_in(&mut tx, state, &user, client).await?;
+    }
     tx.commit().await?;
+    if session.new_device {
+        state.mail_queued.notify_one();
+    }
     if had_failures {
         throttle::clear(&state.store, &key).await?;
     }

@@ -144,8 +144,9 @@ pub async fn poll(
             if !tx.take_device_code(&hash.0).await? {
                 return Err(UNKNOWN);
             }
-            let (_, tokens) = grant(&mut tx, user_id, &record.device_name, client).await?;
+            let (_, tokens) = grant(&mut tx, state, user_id, &record.device_name, client).await?;
             tx.commit().await?;
+            state.mail_queued.notify_one();
             Ok(tokens)
         }
     }

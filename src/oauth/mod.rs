@@ -241,9 +241,11 @@ pub struct TokenResponse {
     pub refresh_token: String,
 }
 
-/// Starts a CLI grant: a `cli` session and its first tokens.
+/// Starts a CLI grant: a `cli` session and its first tokens. A grant to a machine that has not
+/// signed in to the account lately is mailed to the owner; the caller wakes the mail worker.
 async fn grant(
     tx: &mut crate::store::Tx,
+    state: &AppState,
     user_id: Uuid,
     device_name: &str,
     client: &ClientInfo,
@@ -253,6 +255,11 @@ async fn grant(
         user_agent: format!("{CLI_NAME} on {device_name}"),
     };
     let session = sessions::issue(tx, user_id, "cli", true, &named).await?;
+    if session.new_device
+        && let Some(user) = state.store.user_by_id(user_id).await?
+    {
+        crate::accounts::notices::new_sign_in(tx, state, &user, &named).await?;
+    }
     let tokens = mint(tx, session.session_id, session.expires_at).await?;
     Ok((session.session_id, tokens))
 }
@@ -323,9 +330,11 @@ pub async fn exchange_code(
             "The code_verifier does not match the code_challenge.",
         ));
     }
-    let (session_id, tokens) = grant(&mut tx, record.user_id, &record.device_name, client).await?;
+    let (session_id, tokens) =
+        grant(&mut tx, state, record.user_id, &record.device_name, client).await?;
     tx.set_code_session(&hash.0, session_id).await?;
     tx.commit().await?;
+    state.mail_queued.notify_one();
     Ok(tokens)
 }
 

@@ -124,6 +124,25 @@ impl Tx {
         Ok(())
     }
 
+    /// Replaces a hash made with older parameters by one of the same password, unless the
+    /// password changed since `old` was read (then the newer password wins).
+    pub async fn upgrade_password_hash(
+        &mut self,
+        user_id: Uuid,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, StoreError> {
+        self.touch_user(user_id);
+        let rows = on_tx!(self, c => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+            .bind(new)
+            .bind(user_id)
+            .bind(old)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(rows == 1)
+    }
+
     pub async fn insert_password_reset(
         &mut self,
         token_hash: &[u8],

@@ -61,6 +61,16 @@ impl Store {
         Ok(())
     }
 
+    /// Accounts that `latchkey bench seed` did not make (`seedN` at `seedN@bench.test`).
+    pub async fn non_seed_user_count(&self) -> Result<i64, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM users
+             WHERE username_norm NOT LIKE 'seed%' OR email_norm <> username_norm || '@bench.test'",
+        )
+        .fetch_one(p)
+        .await)?)
+    }
+
     pub async fn user_count(&self) -> Result<i64, StoreError> {
         Ok(
             on_pool!(self, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(p).await)?,

@@ -75,6 +75,50 @@ impl Tx {
         .map(|r| r.rows_affected()))?;
         Ok(())
     }
+
+    /// Records a sign-in to `user_id` from `device` at `ip`, forgetting pairs unseen since
+    /// `known_since`; says whether this pair was unknown until now.
+    pub async fn note_device(
+        &mut self,
+        user_id: Uuid,
+        device: &str,
+        ip: &str,
+        now: i64,
+        known_since: i64,
+    ) -> Result<bool, StoreError> {
+        on_tx!(self, c => sqlx::query("DELETE FROM known_devices WHERE user_id = $1 AND last_seen_at < $2")
+            .bind(user_id)
+            .bind(known_since)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let updated = on_tx!(self, c => sqlx::query(
+            "UPDATE known_devices SET last_seen_at = $1 WHERE user_id = $2 AND device = $3 AND ip = $4",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(device)
+        .bind(ip)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if updated > 0 {
+            return Ok(false);
+        }
+        // Two sign-ins racing from one new pair may both report it: two notices, never none.
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO known_devices (user_id, device, ip, last_seen_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (user_id, device, ip) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+        )
+        .bind(user_id)
+        .bind(device)
+        .bind(ip)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(true)
+    }
 }
 
 impl Store {

@@ -1,5 +1,6 @@
 //! Changing the password and the email address, the profile, and deleting the account.
-//! ASVS 4.0.3 V2.1.5/V2.1.6 (change needs the current password), V3.3.3 (other sessions end),
+//! ASVS 4.0.3 V2.1.5/V2.1.6 (change needs the current password), V2.1.10 (no password
+//! history), V3.3.3 (other sessions end),
 //! V2.2.3 (notices after changes to credentials), V8.3.2 (users can delete their data).
 
 use serde_json::{Value, json};
@@ -55,7 +56,7 @@ async fn changing_the_password_needs_the_old_one_and_ends_other_sessions() {
         post.clone(),
         "/api/v1/me/password",
         &here,
-        &json!({"current_password": PASSWORD, "new_password": "qwertyuiop"}),
+        &json!({"current_password": PASSWORD, "new_password": "1qaz2wsx3edc"}),
     )
     .await;
     assert_problem(res, 422, "password_too_common").await;
@@ -685,4 +686,39 @@ async fn the_profile_and_email_forms_work_without_javascript() {
         .await
         .unwrap();
     assert_eq!(me["email"], "moved@example.org");
+}
+
+/// ASVS 4.0.3 V2.1.10: no password history. A password used before may be chosen again, and
+/// nothing makes it expire.
+#[tokio::test]
+async fn a_previous_password_can_be_chosen_again() {
+    let app = spawn_app().await;
+    let token = app.signup("returner").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let change = |from: &'static str, to: &'static str| {
+        plain_client()
+            .post(app.at("/api/v1/me/password"))
+            .bearer_auth(&token)
+            .json(&json!({"current_password": from, "new_password": to}))
+            .send()
+    };
+    assert_eq!(
+        change(PASSWORD, "fresh and long").await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        change("fresh and long", PASSWORD).await.unwrap().status(),
+        200
+    );
+    let res = plain_client()
+        .post(app.at("/api/v1/login"))
+        .json(&json!({"login": "returner", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "signed_in", "{body}");
 }

@@ -1,5 +1,6 @@
 //! Bad input gets a 4xx problem+json with a stable code: never a 500, a panic or a half-made
-//! account. ASVS 4.0.3 V5.1.3 (input validated), V7.4.1 (generic errors with an id).
+//! account. ASVS 4.0.3 V5.1.3 (input validated), V7.4.1 (generic errors with an id), V4.3.2
+//! (no directory listings or hidden files).
 
 use serde_json::json;
 
@@ -110,6 +111,39 @@ async fn unknown_routes_and_methods_are_problems() {
         .unwrap();
     assert_eq!(page.status(), 404);
     assert!(page.text().await.unwrap().contains("Not found"));
+}
+
+/// ASVS 4.0.3 V4.3.2: no directory is listed and no file is served from disk, so neither
+/// metadata (`.git`, `.DS_Store`, `.env`) nor the server's own files (`secret.key`, the
+/// database, `Cargo.toml`) can be fetched. The three static files are compiled in.
+#[tokio::test]
+async fn no_directory_listing_or_hidden_file_is_served() {
+    let app = spawn_app().await;
+    let c = plain_client();
+    for path in [
+        "/static/",
+        "/static",
+        "/.git/config",
+        "/.git/HEAD",
+        "/.env",
+        "/.DS_Store",
+        "/static/.DS_Store",
+        "/secret.key",
+        "/data/secret.key",
+        "/latchkey-data/secret.key",
+        "/latchkey.db",
+        "/data/latchkey.db",
+        "/Cargo.toml",
+        "/static/..%2FCargo.toml",
+        "/static/%2e%2e/Cargo.toml",
+        "/static/app.js.map",
+    ] {
+        let res = c.get(app.at(path)).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+        assert_problem(res, 404, "not_found").await;
+    }
+    let res = c.get(app.at("/static/app.js")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
 }
 
 /// PostgreSQL cannot store NUL and nothing legitimate contains control characters: such input

@@ -102,3 +102,57 @@ fn migrate_applies_migrations_and_exits() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("Migrations applied (sqlite)"));
     assert!(cwd.path().join("d/latchkey.db").exists());
 }
+
+/// Runs `latchkey bench seed --users <users>` with `args`, in an empty working directory.
+fn bench_seed(users: u32, args: &[&str]) -> std::process::Output {
+    let cwd = tempfile::tempdir().unwrap();
+    Command::new(BIN)
+        .args(["bench", "seed", "--users", &users.to_string()])
+        .args(args)
+        .env_remove("LATCHKEY_DATABASE_URL")
+        .env_remove("LATCHKEY_DATA_DIR")
+        .current_dir(cwd.path())
+        .output()
+        .unwrap()
+}
+
+/// ASVS 4.0.3 V2.5.4: no default accounts. `bench seed` makes accounts that all share a known
+/// password, so it refuses a database where real people have signed up, and adds nobody there.
+/// It still tops up a database that only it has filled.
+#[tokio::test]
+async fn bench_seed_refuses_a_database_with_real_accounts() {
+    let app = crate::helpers::spawn_app().await;
+    app.signup("real-person").await;
+    let data_dir = app.dir.path().join("data");
+    let target = match &app.database_url {
+        Some(url) => ["--database-url", url.as_str()],
+        None => ["--data-dir", data_dir.to_str().unwrap()],
+    };
+    let out = bench_seed(2, &target);
+    assert!(!out.status.success(), "seeding a database in use must fail");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("did not make"), "{stderr}");
+    let res = crate::helpers::plain_client()
+        .post(app.at("/api/v1/login"))
+        .json(&serde_json::json!({"login": "seed0", "password": "benchmark password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+
+    let empty = tempfile::tempdir().unwrap();
+    let dir = empty.path().to_str().unwrap();
+    let out = bench_seed(2, &["--data-dir", dir]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bench_seed(3, &["--data-dir", dir]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 accounts added; 3 in all"));
+}

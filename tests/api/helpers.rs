@@ -165,6 +165,49 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Runs `sql` on this server's database behind the store's back, to move a row's clock
+    /// (there is no clock seam). The store caches a looked-up session for up to 30 s
+    /// (`src/store/cache.rs`), so edit a session's row before its token is first used.
+    pub async fn execute_sql(&self, sql: &str) {
+        use sqlx::Connection;
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        if let Some(url) = self
+            .database_url
+            .as_deref()
+            .filter(|_| self.engine == "postgres")
+        {
+            let mut db = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut db).await.unwrap();
+        } else {
+            let path = self.dir.path().join("data/latchkey.db");
+            let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+            sqlx::raw_sql(sql).execute(&mut db).await.unwrap();
+        }
+    }
+
+    /// The single text value `sql` selects from this server's database, read behind the
+    /// store's back as `execute_sql` writes.
+    pub async fn query_text(&self, sql: &str) -> String {
+        use sqlx::Connection;
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        if let Some(url) = self
+            .database_url
+            .as_deref()
+            .filter(|_| self.engine == "postgres")
+        {
+            let mut db = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_one(&mut db).await.unwrap()
+        } else {
+            let path = self.dir.path().join("data/latchkey.db");
+            let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+            sqlx::query_scalar(sql).fetch_one(&mut db).await.unwrap()
+        }
+    }
+
     /// Waits for the confirmation mail to `to` and returns the token from its link.
     pub async fn verification_token(&self, to: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -1,7 +1,8 @@
 //! Password sign-in. ASVS 4.0.3 V2.2.1 (anti-automation, see throttling.rs), V3.2.1 (new token
 //! per sign-in), V3.3.1 (logout invalidates), V3.3.2 (re-authentication after idle/absolute
-//! limits), V3.4.2–V3.4.3 (HttpOnly, SameSite), V3.2.2 (token entropy). Failures never reveal
-//! whether the account exists.
+//! limits), V3.4.2–V3.4.3 (HttpOnly, SameSite), V3.2.2 (token entropy), V2.2.3 (new-device
+//! notices), V2.5.4 (no default accounts), V6.2.4 (rehash with new parameters). Failures never
+//! reveal whether the account exists.
 
 use serde_json::{Value, json};
 
@@ -207,4 +208,153 @@ async fn profile_changes_show_in_me() {
         .await
         .unwrap();
     assert_problem(res, 422, "invalid_role").await;
+}
+
+/// ASVS 4.0.3 V2.5.4: no shared or default accounts. A new server has no account at all, so
+/// none of the usual administrator names, nor the benchmark's `seed0`, signs in with the usual
+/// default passwords.
+#[tokio::test]
+async fn a_new_server_has_no_account_to_sign_in_to() {
+    let app = spawn_app().await;
+    for name in ["admin", "root", "administrator", "sa", "latchkey", "seed0"] {
+        for password in ["admin", "password", "changeme", "benchmark password"] {
+            assert_problem(
+                login(&app, name, password, false).await,
+                401,
+                "invalid_credentials",
+            )
+            .await;
+        }
+    }
+}
+
+/// ASVS 4.0.3 V6.2.4 (parameters can be changed at any time): after the operator raises the
+/// Argon2 parameters, a password hashed with the old ones still signs in and is rehashed with
+/// the new ones as it does, once.
+#[tokio::test]
+async fn a_password_hashed_with_old_parameters_is_rehashed_at_sign_in() {
+    let before = crate::helpers::spawn_app_with(|c| c.argon2.memory_kib = 8192).await;
+    before.signup("steady").await;
+    let hash_sql = "SELECT password_hash FROM users WHERE username_norm = 'steady'";
+    let old = before.query_text(hash_sql).await;
+    assert!(old.starts_with("$argon2id$v=19$m=8192,t=2,p=1$"), "{old}");
+
+    // The same database, served with the default parameters (OWASP's 19 MiB).
+    let data_dir = before.dir.path().join("data");
+    let shared = before.database_url.clone();
+    let after = crate::helpers::spawn_app_with(move |c| {
+        c.data_dir = data_dir;
+        if let Some(url) = shared {
+            c.database_url = Some(url.into());
+        }
+    })
+    .await;
+    assert_eq!(login(&after, "steady", PASSWORD, false).await.status(), 200);
+    let new = before.query_text(hash_sql).await;
+    assert!(new.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{new}");
+
+    assert_eq!(login(&after, "steady", PASSWORD, false).await.status(), 200);
+    assert_eq!(before.query_text(hash_sql).await, new, "rehashed only once");
+    assert_problem(
+        login(&after, "steady", "not the password", false).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+}
+
+const CHROME_MAC: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+const NEW_SIGN_IN: &str = "New sign-in to your Latchkey account";
+
+async fn login_from(
+    app: &crate::helpers::TestApp,
+    user_agent: &str,
+    body: &Value,
+    path: &str,
+) -> Value {
+    let res = plain_client()
+        .post(app.at(path))
+        .header("user-agent", user_agent)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+/// How many "New sign-in" mails `to` has, after giving a late one time to arrive.
+async fn new_sign_in_mails(app: &crate::helpers::TestApp, to: &str) -> usize {
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    app.smtp
+        .all()
+        .iter()
+        .filter(|m| m.to == to && m.subject == NEW_SIGN_IN)
+        .count()
+}
+
+/// ASVS 4.0.3 V2.2.3: a sign-in from a device and address the account has not signed in from
+/// lately is mailed to the owner, naming both, whether the sign-in took a password alone or a
+/// second factor too. Known ones are not, even after their sessions have ended.
+#[tokio::test]
+async fn a_sign_in_from_a_new_device_is_mailed_to_the_owner() {
+    let app = spawn_app().await;
+    let token = app.signup("roamer").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let password = json!({"login": "roamer", "password": PASSWORD});
+    assert_eq!(
+        new_sign_in_mails(&app, "roamer@example.com").await,
+        0,
+        "signing up is no news"
+    );
+
+    let chrome = login_from(&app, CHROME_MAC, &password, "/api/v1/login").await;
+    let mail = app
+        .smtp
+        .wait_for_subject("roamer@example.com", NEW_SIGN_IN)
+        .await;
+    assert!(
+        mail.text.contains("Device: Chrome on macOS"),
+        "{}",
+        mail.text
+    );
+    assert!(mail.text.contains("IP:     127.0.0.1"), "{}", mail.text);
+    assert!(mail.text.contains("/settings/sessions"));
+
+    // Signing out of Chrome does not make it new again; the sign-up's client is known too.
+    let res = plain_client()
+        .delete(app.at("/api/v1/me/sessions?scope=all"))
+        .bearer_auth(chrome["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 401);
+    login_from(&app, CHROME_MAC, &password, "/api/v1/login").await;
+    login(&app, "roamer", PASSWORD, false).await;
+    assert_eq!(new_sign_in_mails(&app, "roamer@example.com").await, 1);
+
+    // With 2FA the session, and so the notice, comes with the second step.
+    let token = app.login_token("roamer", false).await;
+    let (secret, _, _) = crate::mfa::enable_2fa(&app, &token).await;
+    let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    let step = login_from(&app, firefox, &password, "/api/v1/login").await;
+    assert_eq!(step["status"], "mfa_required");
+    assert_eq!(new_sign_in_mails(&app, "roamer@example.com").await, 1);
+    let code = json!({"mfa_token": step["mfa_token"], "code": crate::mfa::oathtool(&secret, 30)});
+    login_from(&app, firefox, &code, "/api/v1/login/mfa").await;
+    assert_eq!(new_sign_in_mails(&app, "roamer@example.com").await, 2);
+    let last = app
+        .smtp
+        .all()
+        .into_iter()
+        .rfind(|m| m.subject == NEW_SIGN_IN)
+        .unwrap();
+    assert!(
+        last.text.contains("Device: Firefox on Linux"),
+        "{}",
+        last.text
+    );
 }

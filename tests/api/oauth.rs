@@ -464,6 +464,16 @@ async fn the_device_flow_signs_in_another_machine() {
         "invalid_grant",
         "a device code yields tokens once"
     );
+    // A machine new to the account: its owner hears of it (ASVS 4.0.3 V2.2.3).
+    let notice = app
+        .smtp
+        .wait_for_subject("remote@example.com", "New sign-in to your Latchkey account")
+        .await;
+    assert!(
+        notice.text.contains("Device: Latchkey CLI on headless-vm"),
+        "{}",
+        notice.text
+    );
 
     // RFC 7009 revocation of the refresh token ends the grant.
     let res = plain_client()

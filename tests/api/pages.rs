@@ -115,7 +115,7 @@ async fn a_failed_sign_up_form_shows_what_to_fix_and_keeps_the_input() {
             ("csrf", csrf_from(&html).as_str()),
             ("email", "keep@example.com"),
             ("username", "ok-name"),
-            ("password", "password"),
+            ("password", "qwertyuiop12"),
         ])
         .send()
         .await
@@ -207,4 +207,119 @@ async fn signed_out_visitors_are_sent_to_the_sign_in_page() {
         assert_eq!(res.status(), 303, "{page}");
         assert_eq!(res.headers()["location"], "/login");
     }
+}
+
+/// Asserts that the `fields` password inputs of `html` each ask for `current-password` or
+/// `new-password`, and that nothing on the page blocks paste or turns autocomplete off.
+fn assert_password_managers_welcome(path: &str, html: &str, fields: usize) {
+    let tags = |name: &str| -> Vec<String> {
+        html.split(&format!("<{name}"))
+            .skip(1)
+            .map(|rest| rest.split('>').next().unwrap().to_owned())
+            .collect()
+    };
+    let passwords: Vec<String> = tags("input")
+        .into_iter()
+        .filter(|tag| tag.contains("type=\"password\""))
+        .collect();
+    assert_eq!(passwords.len(), fields, "password fields on {path}");
+    for tag in passwords {
+        assert!(
+            tag.contains("autocomplete=\"current-password\"")
+                || tag.contains("autocomplete=\"new-password\""),
+            "{path}: <input{tag}>"
+        );
+    }
+    for form in tags("form") {
+        assert!(!form.contains("autocomplete"), "{path}: <form{form}>");
+    }
+    for blocker in ["onpaste", "oncopy", "oncut", "ondrop"] {
+        assert!(!html.contains(blocker), "{path} has {blocker}");
+    }
+}
+
+/// ASVS 4.0.3 V2.1.11: pasting and password managers work. Every password field on every page
+/// that has one says which password it wants (`current-password` or `new-password`, what
+/// managers fill and offer to generate), and neither the pages nor the script block paste or
+/// turn autocomplete off.
+#[tokio::test]
+async fn password_fields_let_password_managers_fill_them() {
+    let app = spawn_app().await;
+    app.signup("filler").await;
+    let challenge: latchkey::captcha::Challenge = crate::helpers::plain_client()
+        .get(app.at("/api/v1/captcha"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = crate::helpers::plain_client()
+        .post(app.at("/api/v1/account-recovery"))
+        .json(&serde_json::json!({
+            "email": "filler@example.com",
+            "captcha": latchkey::captcha::solve(&challenge).unwrap(),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let mail = app
+        .smtp
+        .wait_for_subject("filler@example.com", "Reset your Latchkey password")
+        .await;
+    let reset = format!(
+        "/reset/{}",
+        crate::helpers::link_token(&mail.text, "/reset/")
+    );
+    let browser = crate::helpers::signed_in_browser(&app, "filler").await;
+    let signed_out = browser_like_client();
+    let page = |client: &reqwest::Client, path: &str| {
+        let request = client.get(app.at(path)).send();
+        async move {
+            let res = request.await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.text().await.unwrap()
+        }
+    };
+
+    for path in ["/login", "/signup", reset.as_str()] {
+        assert_password_managers_welcome(path, &page(&signed_out, path).await, 1);
+    }
+    // Email change, password change (current and new), 2FA setup and deletion.
+    let html = page(&browser, "/settings/account").await;
+    assert_password_managers_welcome("/settings/account", &html, 5);
+
+    // With 2FA on, the setup field gives way to those for new codes and for turning it off.
+    let res = browser
+        .post(app.at("/settings/account/2fa/setup"))
+        .form(&[("csrf", csrf_from(&html).as_str()), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let html = res.text().await.unwrap();
+    let secret = html
+        .split("<code id=\"secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .replace(' ', "");
+    let res = browser
+        .post(app.at("/settings/account/2fa/enable"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("code", crate::mfa::oathtool(&secret, 0).as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let html = page(&browser, "/settings/account").await;
+    assert!(html.contains("Turn off two-factor authentication"));
+    assert_password_managers_welcome("/settings/account with 2FA", &html, 6);
+
+    let script = page(&signed_out, "/static/app.js").await;
+    assert!(!script.contains("paste") && !script.contains("preventDefault"));
 }

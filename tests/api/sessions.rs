@@ -1,5 +1,6 @@
-//! Active sessions: list, revoke one, revoke others, revoke all. ASVS 4.0.3 V3.3.4 (users can
-//! see and end their sessions), V3.3.1 (revoked tokens stop working at once).
+//! Active sessions: list, revoke one, revoke others, revoke all, and their end. ASVS 4.0.3
+//! V3.3.4 (users can see and end their sessions), V3.3.1 (revoked and expired tokens stop
+//! working), V3.3.2 (idle and absolute limits).
 
 use serde_json::Value;
 
@@ -196,4 +197,74 @@ async fn a_session_revoked_on_one_server_ends_on_the_others() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// Signs `login` in over the API from a client naming itself `device`; returns the token.
+async fn sign_in_from(
+    app: &crate::helpers::TestApp,
+    login: &str,
+    device: &str,
+    remember: bool,
+) -> String {
+    let res = plain_client()
+        .post(app.at("/api/v1/login"))
+        .header("user-agent", device)
+        .json(&serde_json::json!({
+            "login": login,
+            "password": crate::helpers::PASSWORD,
+            "remember_me": remember,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+/// ASVS 4.0.3 V3.3.1 (expiry invalidates the token, and authenticated answers are never cached,
+/// so the back button cannot bring them back) and V3.3.2 (re-authentication after 30 minutes
+/// idle, after 12 hours in any case, and after 30 days with "stay signed in"). Each row's clock
+/// is moved back before its token is first used, since the store caches sessions it has read.
+#[tokio::test]
+async fn an_idle_or_old_session_must_sign_in_again() {
+    let app = spawn_app().await;
+    app.signup("sleepy").await;
+    let idle = sign_in_from(&app, "sleepy", "idle", false).await;
+    let nearly_idle = sign_in_from(&app, "sleepy", "nearly-idle", false).await;
+    let old = sign_in_from(&app, "sleepy", "old", false).await;
+    let remembered = sign_in_from(&app, "sleepy", "remembered", true).await;
+    app.execute_sql(
+        "UPDATE sessions SET created_at = created_at - 1801, last_seen_at = last_seen_at - 1801
+           WHERE user_agent = 'idle';
+         UPDATE sessions SET created_at = created_at - 1740, last_seen_at = last_seen_at - 1740
+           WHERE user_agent = 'nearly-idle';
+         UPDATE sessions SET created_at = created_at - 43201, expires_at = expires_at - 43201
+           WHERE user_agent = 'old';
+         UPDATE sessions SET created_at = created_at - 2592001, expires_at = expires_at - 2592001
+           WHERE user_agent = 'remembered';",
+    )
+    .await;
+
+    for (what, token) in [
+        ("30 minutes idle", &idle),
+        ("12 hours old though in use", &old),
+        ("remembered for 30 days", &remembered),
+    ] {
+        let res = app.get_bearer("/api/v1/me", token).await;
+        assert_eq!(res.status(), 401, "{what}");
+        assert_problem(res, 401, "unauthenticated").await;
+    }
+    let res = app.get_bearer("/api/v1/me", &nearly_idle).await;
+    assert_eq!(res.status(), 200, "29 minutes idle is not yet too long");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+
+    let browser = crate::helpers::signed_in_browser(&app, "sleepy").await;
+    let res = browser
+        .get(app.at("/settings/sessions"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
 }
