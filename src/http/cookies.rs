@@ -26,6 +26,12 @@ pub fn clear_session(settings: &Settings) -> Cookie<'static> {
     c
 }
 
+/// Makes the browser forget `name`, with the attributes it was set with: browsers ignore a
+/// `__Host-` cookie without `Secure` and `Path=/`, removals included.
+pub fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
+    base(name, String::new(), secure)
+}
+
 pub fn base(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
     Cookie::build((name, value))
         .path("/")

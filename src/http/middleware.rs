@@ -105,9 +105,9 @@ pub async fn require_https(State(state): State<AppState>, req: Request, next: Ne
 pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Headers every response carries. The referrer policy matters: links with tokens in their path
-/// must not leak through `Referer`.
+/// must not leak through `Referer`. `/docs` gets the same policy: Swagger UI loads its scripts
+/// and styles from files, and it shares this origin (and so the session cookie) with the pages.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let is_docs = req.uri().path().starts_with("/docs");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
@@ -118,7 +118,7 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     // A page may set its own policy (the CLI's consent page must let its form redirect to
     // the CLI's loopback address).
-    if !is_docs && !h.contains_key("content-security-policy") {
+    if !h.contains_key("content-security-policy") {
         h.insert("content-security-policy", HeaderValue::from_static(CSP));
     }
     if !h.contains_key(header::CACHE_CONTROL) {

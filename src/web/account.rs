@@ -354,7 +354,7 @@ pub async fn welcome_submit(
         username: None,
     };
     match profile::update(&state, &me, &change).await {
-        Ok(_) => redirect_with(jar, "/", Flash::ProfileSaved),
+        Ok(_) => redirect_with(&state, jar, "/", Flash::ProfileSaved),
         Err(e) => match form_errors(&state, jar, e).await {
             FormError::Show(jar, errors) => {
                 let (jar, layout) = layout(&state, jar, Some(&me)).await;
@@ -402,8 +402,8 @@ pub async fn verify_submit(
 ) -> Response {
     match verify::confirm(&state, &token, &client).await {
         // A newly confirmed account can now create or join a team: onboarding's next step.
-        Ok(Purpose::Signup) => redirect_with(jar, "/welcome/team", Flash::EmailVerified),
-        Ok(Purpose::Change) => redirect_with(jar, "/", Flash::EmailVerified),
+        Ok(Purpose::Signup) => redirect_with(&state, jar, "/welcome/team", Flash::EmailVerified),
+        Ok(Purpose::Change) => redirect_with(&state, jar, "/", Flash::EmailVerified),
         Err(Error::InvalidToken) => message(
             &state,
             jar,
@@ -430,8 +430,8 @@ pub async fn resend(
     SignedInForm { me, .. }: SignedInForm<NoFields>,
 ) -> Response {
     match verify::resend(&state, &me).await {
-        Ok(()) => redirect_with(jar, "/", Flash::VerificationSent),
-        Err(Error::AlreadyVerified) => redirect_with(jar, "/", Flash::EmailVerified),
+        Ok(()) => redirect_with(&state, jar, "/", Flash::VerificationSent),
+        Err(Error::AlreadyVerified) => redirect_with(&state, jar, "/", Flash::EmailVerified),
         Err(e) => match form_errors(&state, jar, e).await {
             FormError::Show(jar, errors) => {
                 message(

@@ -87,7 +87,7 @@ pub async fn change_email(
     SignedInForm { me, form }: SignedInForm<EmailForm>,
 ) -> Response {
     match email::request_change(&state, &me, &form.new_email, &form.password, &client).await {
-        Ok(()) => redirect_with(jar, "/settings/account", Flash::EmailChangeSent),
+        Ok(()) => redirect_with(&state, jar, "/settings/account", Flash::EmailChangeSent),
         Err(e) => show_error(&state, jar, &me, e).await,
     }
 }
@@ -115,7 +115,7 @@ pub async fn change_password(
     )
     .await
     {
-        Ok(_) => redirect_with(jar, "/settings/account", Flash::PasswordChanged),
+        Ok(_) => redirect_with(&state, jar, "/settings/account", Flash::PasswordChanged),
         Err(e) => show_error(&state, jar, &me, e).await,
     }
 }

@@ -152,9 +152,10 @@ pub async fn sign_out(state: &AppState, jar: CookieJar, me: Option<&Current>) ->
                 token,
                 next.remember,
             ));
-            redirect_with(jar, "/", Flash::SignedOut)
+            redirect_with(state, jar, "/", Flash::SignedOut)
         }
         None => redirect_with(
+            state,
             jar.add(cookies::clear_session(&state.settings)),
             "/login",
             Flash::SignedOut,

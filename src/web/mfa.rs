@@ -28,10 +28,16 @@ fn pending_cookie_name(settings: &Settings) -> &'static str {
 }
 
 /// Where to go once the second step is done (the `next` of the sign-in form).
-const NEXT_COOKIE: &str = "latchkey_next";
+fn next_cookie_name(settings: &Settings) -> &'static str {
+    if settings.secure {
+        "__Host-latchkey_next"
+    } else {
+        "latchkey_next"
+    }
+}
 
 pub fn next_cookie(settings: &Settings, next: String) -> Cookie<'static> {
-    let mut c = cookies::base(NEXT_COOKIE, next, settings.secure);
+    let mut c = cookies::base(next_cookie_name(settings), next, settings.secure);
     c.set_max_age(time::Duration::seconds(second_step::CHALLENGE_SECS));
     c
 }
@@ -87,7 +93,8 @@ pub async fn second_step_submit(
     jar: CookieJar,
     CheckedForm(form): CheckedForm<SecondStepForm>,
 ) -> Response {
-    let cookie_name = pending_cookie_name(&state.settings);
+    let (cookie_name, secure) = (pending_cookie_name(&state.settings), state.settings.secure);
+    let next_name = next_cookie_name(&state.settings);
     let Some(token) = jar.get(cookie_name).map(|c| c.value().to_owned()) else {
         return Redirect::to("/login").into_response();
     };
@@ -99,16 +106,15 @@ pub async fn second_step_submit(
     };
     match second_step::complete(&state, &token, proof, &client).await {
         Ok(done) => {
-            let next =
-                super::account::safe_next(jar.get(NEXT_COOKIE).map(Cookie::value)).to_owned();
+            let next = super::account::safe_next(jar.get(next_name).map(Cookie::value)).to_owned();
             let jar = super::accounts::activate(&state, jar, &done.session, done.user.id)
                 .await
-                .remove(Cookie::build(cookie_name).path("/"))
-                .remove(Cookie::build(NEXT_COOKIE).path("/"));
+                .remove(cookies::removal(cookie_name, secure))
+                .remove(cookies::removal(next_name, secure));
             (jar, Redirect::to(&next)).into_response()
         }
         Err(Error::MfaTokenInvalid) => {
-            let jar = jar.remove(Cookie::build(cookie_name).path("/"));
+            let jar = jar.remove(cookies::removal(cookie_name, secure));
             super::message(
                 &state,
                 jar,
@@ -227,7 +233,9 @@ pub async fn enable(
         Err(e @ (Error::InvalidCode | Error::Invalid(_))) => {
             let pending = match mfa::pending_setup(&state, &me).await {
                 Ok(Some(p)) => p,
-                Ok(None) => return redirect_with(jar, "/settings/account", Flash::SetupExpired),
+                Ok(None) => {
+                    return redirect_with(&state, jar, "/settings/account", Flash::SetupExpired);
+                }
                 Err(e) => return show_error(&state, jar, &me, e).await,
             };
             let errors = match &e {
@@ -273,7 +281,7 @@ pub async fn disable(
     SignedInForm { me, form }: SignedInForm<PasswordForm>,
 ) -> Response {
     match mfa::disable(&state, &me, &form.password, &client).await {
-        Ok(()) => redirect_with(jar, "/settings/account", Flash::MfaDisabled),
+        Ok(()) => redirect_with(&state, jar, "/settings/account", Flash::MfaDisabled),
         Err(e) => show_error(&state, jar, &me, e).await,
     }
 }

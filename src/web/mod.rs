@@ -20,11 +20,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::Cookie;
 
 use crate::auth::Current;
 use crate::error::Error;
-use crate::state::AppState;
+use crate::http::cookies;
+use crate::state::{AppState, Settings};
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     let router = Router::new()
@@ -192,7 +192,14 @@ pub struct Layout {
     pub csrf: String,
 }
 
-const FLASH_COOKIE: &str = "latchkey_flash";
+/// The flash cookie's name: `__Host-` prefixed over HTTPS, like every cookie of ours.
+fn flash_cookie(settings: &Settings) -> &'static str {
+    if settings.secure {
+        "__Host-latchkey_flash"
+    } else {
+        "latchkey_flash"
+    }
+}
 
 /// One-time notices shown after a redirect. The cookie holds only a key, never text, so nobody
 /// can make our pages say something else.
@@ -266,19 +273,18 @@ impl Flash {
 }
 
 /// A redirect that shows `flash` on the next page.
-pub fn redirect_with(jar: CookieJar, to: &str, flash: Flash) -> Response {
-    let cookie = Cookie::build((FLASH_COOKIE, flash.key()))
-        .path("/")
-        .http_only(true)
-        .build();
+pub fn redirect_with(state: &AppState, jar: CookieJar, to: &str, flash: Flash) -> Response {
+    let s = &state.settings;
+    let cookie = cookies::base(flash_cookie(s), flash.key().to_owned(), s.secure);
     (jar.add(cookie), Redirect::to(to)).into_response()
 }
 
 /// Builds the layout: reads (and clears) the flash, makes sure a CSRF cookie exists.
 pub async fn layout(state: &AppState, jar: CookieJar, me: Option<&Current>) -> (CookieJar, Layout) {
-    let flash = jar.get(FLASH_COOKIE).and_then(|c| Flash::text(c.value()));
+    let name = flash_cookie(&state.settings);
+    let flash = jar.get(name).and_then(|c| Flash::text(c.value()));
     let jar = if flash.is_some() {
-        jar.remove(Cookie::build(FLASH_COOKIE).path("/"))
+        jar.remove(cookies::removal(name, state.settings.secure))
     } else {
         jar
     };

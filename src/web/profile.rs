@@ -85,7 +85,7 @@ pub async fn save(
         username: Some(form.username.clone()),
     };
     match profile::update(&state, &me, &change).await {
-        Ok(_) => redirect_with(jar, "/settings/profile", Flash::ProfileSaved),
+        Ok(_) => redirect_with(&state, jar, "/settings/profile", Flash::ProfileSaved),
         Err(e) => match form_errors(&state, jar, e).await {
             FormError::Show(jar, errors) => {
                 profile_page(&state, jar, &me, errors, Some(form)).await

@@ -109,7 +109,7 @@ pub async fn reset_submit(
     CheckedForm(form): CheckedForm<ResetForm>,
 ) -> Response {
     match password::reset(&state, &token, &form.new_password, &client).await {
-        Ok(()) => redirect_with(jar, "/login", Flash::PasswordReset),
+        Ok(()) => redirect_with(&state, jar, "/login", Flash::PasswordReset),
         Err(Error::InvalidToken) => invalid_link(&state, jar).await,
         Err(e) => match form_errors(&state, jar, e).await {
             FormError::Show(jar, errors) => {

@@ -48,7 +48,7 @@ pub async fn revoke_one(
     SignedInForm { me, .. }: SignedInForm<NoFields>,
 ) -> Response {
     match sessions::revoke(&state, &me, id).await {
-        Ok(()) => redirect_with(jar, "/settings/sessions", Flash::SessionRevoked),
+        Ok(()) => redirect_with(&state, jar, "/settings/sessions", Flash::SessionRevoked),
         Err(Error::NotFound(_)) => {
             message(
                 &state,
@@ -69,7 +69,7 @@ pub async fn revoke_others(
     SignedInForm { me, .. }: SignedInForm<NoFields>,
 ) -> Response {
     match sessions::revoke_all(&state, &me, true).await {
-        Ok(_) => redirect_with(jar, "/settings/sessions", Flash::OthersRevoked),
+        Ok(_) => redirect_with(&state, jar, "/settings/sessions", Flash::OthersRevoked),
         Err(e) => crate::http::problem::ApiError::from(e).into_response(),
     }
 }

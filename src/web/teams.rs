@@ -323,6 +323,7 @@ pub async fn save_settings(
     };
     match teams::update(&state, &me, &slug, &change).await {
         Ok(team) => redirect_with(
+            &state,
             jar,
             &format!("/teams/{}/settings", team.slug),
             Flash::TeamSaved,
@@ -348,7 +349,7 @@ pub async fn delete(
     SignedInForm { me, form }: SignedInForm<DeleteTeamForm>,
 ) -> Response {
     match teams::delete(&state, &me, &slug, &form.confirm_slug).await {
-        Ok(()) => redirect_with(jar, "/", Flash::TeamDeleted),
+        Ok(()) => redirect_with(&state, jar, "/", Flash::TeamDeleted),
         Err(e) => failure(&state, jar, e).await,
     }
 }
@@ -361,7 +362,7 @@ pub async fn join(
 ) -> Response {
     match teams::join(&state, &me, &slug).await {
         Ok(teams::Joined::Member) => Redirect::to(&format!("/teams/{slug}")).into_response(),
-        Ok(teams::Joined::Requested) => redirect_with(jar, "/", Flash::JoinRequested),
+        Ok(teams::Joined::Requested) => redirect_with(&state, jar, "/", Flash::JoinRequested),
         Err(e) => failure(&state, jar, e).await,
     }
 }
@@ -373,7 +374,7 @@ pub async fn leave(
     SignedInForm { me, .. }: SignedInForm<NoFields>,
 ) -> Response {
     match teams::leave(&state, &me, &slug).await {
-        Ok(()) => redirect_with(jar, "/", Flash::LeftTeam),
+        Ok(()) => redirect_with(&state, jar, "/", Flash::LeftTeam),
         Err(e) => failure(&state, jar, e).await,
     }
 }
@@ -391,7 +392,12 @@ pub async fn set_role(
     SignedInForm { me, form }: SignedInForm<RoleForm>,
 ) -> Response {
     match teams::set_role(&state, &me, &slug, &username, &form.role).await {
-        Ok(()) => redirect_with(jar, &format!("/teams/{slug}/members"), Flash::TeamSaved),
+        Ok(()) => redirect_with(
+            &state,
+            jar,
+            &format!("/teams/{slug}/members"),
+            Flash::TeamSaved,
+        ),
         Err(e) => failure(&state, jar, e).await,
     }
 }
@@ -403,7 +409,12 @@ pub async fn remove_member(
     SignedInForm { me, .. }: SignedInForm<NoFields>,
 ) -> Response {
     match teams::remove(&state, &me, &slug, &username).await {
-        Ok(()) => redirect_with(jar, &format!("/teams/{slug}/members"), Flash::TeamSaved),
+        Ok(()) => redirect_with(
+            &state,
+            jar,
+            &format!("/teams/{slug}/members"),
+            Flash::TeamSaved,
+        ),
         Err(e) => failure(&state, jar, e).await,
     }
 }
@@ -424,6 +435,7 @@ pub async fn invite(
 ) -> Response {
     match invitations::invite(&state, &me, &slug, &form.email, &form.role).await {
         Ok(_) => redirect_with(
+            &state,
             jar,
             &format!("/teams/{slug}/members"),
             Flash::InvitationSent,
@@ -440,6 +452,7 @@ pub async fn resend(
 ) -> Response {
     match invitations::resend(&state, &me, &slug, id).await {
         Ok(_) => redirect_with(
+            &state,
             jar,
             &format!("/teams/{slug}/members"),
             Flash::InvitationSent,
@@ -455,7 +468,12 @@ pub async fn revoke(
     SignedInForm { me, .. }: SignedInForm<NoFields>,
 ) -> Response {
     match invitations::revoke(&state, &me, &slug, id).await {
-        Ok(()) => redirect_with(jar, &format!("/teams/{slug}/members"), Flash::TeamSaved),
+        Ok(()) => redirect_with(
+            &state,
+            jar,
+            &format!("/teams/{slug}/members"),
+            Flash::TeamSaved,
+        ),
         Err(e) => failure(&state, jar, e).await,
     }
 }
@@ -472,7 +490,12 @@ pub async fn decide(
         _ => return failure(&state, jar, Error::NotFound("page")).await,
     };
     match teams::decide_request(&state, &me, &slug, &username, approve).await {
-        Ok(()) => redirect_with(jar, &format!("/teams/{slug}/members"), Flash::TeamSaved),
+        Ok(()) => redirect_with(
+            &state,
+            jar,
+            &format!("/teams/{slug}/members"),
+            Flash::TeamSaved,
+        ),
         Err(e) => failure(&state, jar, e).await,
     }
 }

@@ -1,5 +1,6 @@
 //! One real browser (Debian's headless Chromium through chromedriver) signs up, confirms the
-//! address from the mail it received, signs out and signs in again with "stay signed in".
+//! address from the mail it received, signs out and signs in again with "stay signed in"; it
+//! also does the CLI's browser step, and shows that `/docs` works under our CSP.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -219,5 +220,46 @@ async fn the_cli_signs_in_through_a_real_browser() {
         .unwrap();
     assert!(status.success());
     assert!(page_text(&b).await.contains("You can close this tab"));
+    b.close().await.unwrap();
+}
+
+/// `/docs` is served under the pages' Content Security Policy (no inline script or style), and
+/// Swagger UI still renders every operation of the OpenAPI document in a real browser.
+#[tokio::test]
+async fn the_api_docs_work_under_the_content_security_policy() {
+    let app = spawn_app().await;
+    let res = app.client.get(app.at("/docs/")).send().await.unwrap();
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && csp.contains("style-src 'self'"));
+    let spec: serde_json::Value = app
+        .client
+        .get(app.at("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let operations: usize = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|ops| ops.as_object().unwrap().len())
+        .sum();
+
+    let (_driver, b) = browser().await;
+    b.goto(&app.at("/docs/")).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let shown = b.find_all(Locator::Css(".opblock")).await.unwrap().len();
+        if shown == operations {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Swagger UI shows {shown} of {operations} operations"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     b.close().await.unwrap();
 }

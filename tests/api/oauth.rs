@@ -86,7 +86,7 @@ fn query_param(url: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-async fn token(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
+pub async fn token(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
     let res = plain_client()
         .post(app.at("/oauth/token"))
         .form(form)
@@ -109,6 +109,16 @@ async fn exchange(app: &TestApp, code: &str, verifier: &str) -> (u16, Value) {
         ],
     )
     .await
+}
+
+/// The CLI's whole sign-in for whoever is signed in to `browser`: its token response.
+pub async fn cli_grant(app: &TestApp, browser: &reqwest::Client) -> Value {
+    let (verifier, challenge) = pkce();
+    let back = approve(app, browser, &challenge, "approve").await;
+    let code = query_param(&back, "code").expect("approved");
+    let (status, body) = exchange(app, &code, &verifier).await;
+    assert_eq!(status, 200, "{body}");
+    body
 }
 
 #[tokio::test]
