@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use axum::extract::{
     ConnectInfo, FromRef, FromRequest, FromRequestParts, OptionalFromRequestParts,
 };
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 
@@ -56,11 +56,8 @@ where
         let forwarded = state
             .settings
             .behind_proxy
-            .then(|| parts.headers.get("x-forwarded-for")?.to_str().ok())
-            .flatten()
-            .and_then(|v| v.rsplit(',').next())
-            .map(|v| v.trim().to_owned())
-            .filter(|v| v.parse::<std::net::IpAddr>().is_ok());
+            .then(|| forwarded_for(&parts.headers))
+            .flatten();
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -72,6 +69,18 @@ where
             user_agent,
         }))
     }
+}
+
+/// The address our proxy appended to `X-Forwarded-For`, if it is an IP address.
+pub fn forwarded_for(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-forwarded-for")?
+        .to_str()
+        .ok()?
+        .rsplit(',')
+        .next()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
 }
 
 /// How the session token arrived; only cookies need CSRF protection.

@@ -65,7 +65,7 @@ pub async fn csrf_origin(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-fn same_origin(req: &Request) -> bool {
+pub fn same_origin(req: &Request) -> bool {
     let headers = req.headers();
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return matches!(site, "same-origin" | "none");

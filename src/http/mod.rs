@@ -21,6 +21,7 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::state::AppState;
+pub use oauth::TokenRequest;
 use problem::ApiError;
 
 /// Request bodies larger than this are refused with 413 `payload_too_large`.

@@ -26,6 +26,8 @@ use crate::auth::Current;
 use crate::error::Error;
 use crate::state::AppState;
 
+pub use account::safe_next;
+
 pub fn routes(state: &AppState) -> Router<AppState> {
     let router = Router::new()
         .route("/", get(account::home))
