@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(crate::web::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(middleware::csrf_origin))
+        .layer(axum::middleware::from_fn(middleware::plain_cookie_names))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::require_https,
