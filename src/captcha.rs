@@ -29,7 +29,7 @@ pub struct Challenge {
 
 /// What the widget sends back, base64-encoded JSON.
 #[derive(Debug, Deserialize)]
-struct Solution {
+pub struct Solution {
     algorithm: String,
     challenge: String,
     number: u64,
@@ -94,7 +94,8 @@ impl Captcha {
         }
     }
 
-    fn check(&self, payload: &str, now: i64) -> Option<Solution> {
+    /// The solution a payload carries if it is valid now; `verify` also spends it.
+    pub fn check(&self, payload: &str, now: i64) -> Option<Solution> {
         let json = STANDARD.decode(payload).ok()?;
         let s: Solution = serde_json::from_slice(&json).ok()?;
         let fresh = expires(&s.salt).is_some_and(|e| e > now);

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use axum::extract::{
     ConnectInfo, FromRef, FromRequest, FromRequestParts, OptionalFromRequestParts,
 };
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 
@@ -56,11 +56,8 @@ where
         let forwarded = state
             .settings
             .behind_proxy
-            .then(|| parts.headers.get("x-forwarded-for")?.to_str().ok())
-            .flatten()
-            .and_then(|v| v.rsplit(',').next())
-            .map(|v| v.trim().to_owned())
-            .filter(|v| v.parse::<std::net::IpAddr>().is_ok());
+            .then(|| forwarded_for(&parts.headers))
+            .flatten();
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -72,6 +69,22 @@ where
             user_agent,
         }))
     }
+}
+
+/// The address our proxy appended to `X-Forwarded-For`, if it is an IP address. Some proxies
+/// (HAProxy's `option forwardfor`) add a line of their own instead of extending the client's,
+/// so the answer is at the end of the last line: earlier ones are the client's to forge.
+pub fn forwarded_for(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()?
+        .to_str()
+        .ok()?
+        .rsplit(',')
+        .next()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
 }
 
 /// How the session token arrived; only cookies need CSRF protection.
@@ -125,5 +138,40 @@ impl OptionalFromRequestParts<AppState> for Auth {
             parts.extensions.insert(c.clone());
         }
         Ok(current.map(Self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue};
+
+    use super::forwarded_for;
+
+    fn forwarded(lines: &[&'static str]) -> Option<String> {
+        let mut headers = HeaderMap::new();
+        for line in lines {
+            headers.append("x-forwarded-for", HeaderValue::from_static(line));
+        }
+        forwarded_for(&headers)
+    }
+
+    #[test]
+    fn the_client_is_what_the_proxy_appended_last() {
+        assert_eq!(forwarded(&["203.0.113.7"]).as_deref(), Some("203.0.113.7"));
+        assert_eq!(
+            forwarded(&["6.6.6.6, 203.0.113.7"]).as_deref(),
+            Some("203.0.113.7")
+        );
+        assert_eq!(forwarded(&["6.6.6.6, not-an-ip"]), None);
+        assert_eq!(forwarded(&[]), None);
+    }
+
+    #[test]
+    fn a_forged_line_before_the_proxys_own_line_is_ignored() {
+        assert_eq!(
+            forwarded(&["6.6.6.6", "203.0.113.7"]).as_deref(),
+            Some("203.0.113.7")
+        );
+        assert_eq!(forwarded(&["6.6.6.6", "garbage"]), None);
     }
 }

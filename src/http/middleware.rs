@@ -52,6 +52,12 @@ pub fn redact(path: &str) -> String {
     path.to_owned()
 }
 
+/// Runs before any extractor reads cookies (see `cookies::drop_encoded_names`).
+pub async fn plain_cookie_names(mut req: Request, next: Next) -> Response {
+    super::cookies::drop_encoded_names(req.headers_mut());
+    next.run(req).await
+}
+
 /// Refuses state-changing requests that a browser sent on behalf of another site (ASVS
 /// V4.2.2 / V3.4.3). Bearer-token requests cannot be forged that way and pass; cookie requests
 /// must come from our own origin according to `Sec-Fetch-Site` or, for older browsers, `Origin`.
@@ -65,7 +71,7 @@ pub async fn csrf_origin(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-fn same_origin(req: &Request) -> bool {
+pub fn same_origin(req: &Request) -> bool {
     let headers = req.headers();
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return matches!(site, "same-origin" | "none");

@@ -21,6 +21,7 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::state::AppState;
+pub use oauth::TokenRequest;
 use problem::ApiError;
 
 /// Request bodies larger than this are refused with 413 `payload_too_large`.
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(crate::web::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(middleware::csrf_origin))
+        .layer(axum::middleware::from_fn(middleware::plain_cookie_names))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::require_https,

@@ -116,6 +116,21 @@ pub async fn start(
     state: &AppState,
     p: &AuthorizeParams,
 ) -> std::result::Result<Uuid, AuthorizeError> {
+    let now = crate::clock::now();
+    let request = authorize_request(p, now)?;
+    state
+        .store
+        .insert_oauth_request(&request, now)
+        .await
+        .map_err(|_| AuthorizeError::Page("Something went wrong on our side."))?;
+    Ok(request.id)
+}
+
+/// What an authorization request asks for, checked: the record the browser step works from.
+pub fn authorize_request(
+    p: &AuthorizeParams,
+    now: i64,
+) -> std::result::Result<OauthRequest, AuthorizeError> {
     if p.client_id.as_deref() != Some(CLIENT_ID) {
         return Err(AuthorizeError::Page(
             "This sign-in link is not for a client Latchkey knows.",
@@ -169,21 +184,14 @@ pub async fn start(
             "code_challenge must be a base64url SHA-256 digest.",
         ));
     }
-    let now = crate::clock::now();
-    let request = OauthRequest {
+    Ok(OauthRequest {
         id: Uuid::now_v7(),
         redirect_uri: redirect.to_owned(),
         code_challenge: challenge,
-        state: state_param.clone(),
+        state: state_param,
         device_name: clean_device_name(p.device_name.as_deref()),
         expires_at: now + REQUEST_TTL_SECS,
-    };
-    state
-        .store
-        .insert_oauth_request(&request, now)
-        .await
-        .map_err(|_| AuthorizeError::Page("Something went wrong on our side."))?;
-    Ok(request.id)
+    })
 }
 
 /// A browser step still in progress; `InvalidToken` once it expired or was answered.
@@ -286,7 +294,7 @@ async fn mint(
     })
 }
 
-fn pkce_matches(verifier: &str, challenge: &str) -> bool {
+pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     let shape = (43..=128).contains(&verifier.len())
         && verifier
             .bytes()

@@ -75,7 +75,7 @@ pub struct NextQuery {
     add: Option<String>,
 }
 
-pub(super) fn safe_next(next: Option<&str>) -> &str {
+pub fn safe_next(next: Option<&str>) -> &str {
     // Browsers drop tabs and newlines and read `\` as `/`, so `/\t/evil.example` would leave
     // the site: only plain visible characters, one leading slash.
     match next {

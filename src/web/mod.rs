@@ -26,6 +26,8 @@ use crate::error::Error;
 use crate::http::cookies;
 use crate::state::{AppState, Settings};
 
+pub use account::safe_next;
+
 pub fn routes(state: &AppState) -> Router<AppState> {
     let router = Router::new()
         .route("/", get(account::home))
