@@ -231,7 +231,10 @@ fn redacted_path(route: u8, token: &str) {
         ("/email-change/undo/", ""),
     ];
     let (head, tail) = ROUTES[usize::from(route) % ROUTES.len()];
-    // Every secret we mint starts `lk`; what follows is anything a path segment can hold.
+    // Every secret we mint starts `lk`; what follows is anything one path segment can hold.
+    if token.contains('/') {
+        return;
+    }
     let token = format!("lk{token}");
     let token = token.as_str();
     let path = format!("{head}{token}{tail}");
@@ -240,10 +243,7 @@ fn redacted_path(route: u8, token: &str) {
         logged.starts_with(head) && logged.ends_with(tail),
         "{logged:?}"
     );
-    let plain = token.is_empty()
-        || token.contains('/')
-        || format!("{head}[redacted]{tail}").contains(token);
-    if !plain {
+    if !format!("{head}[redacted]{tail}").contains(token) {
         assert!(!logged.contains(token), "{path:?} logged as {logged:?}");
     }
 }
