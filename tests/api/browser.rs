@@ -231,15 +231,7 @@ async fn the_api_docs_work_under_the_content_security_policy() {
     let res = app.client.get(app.at("/docs/")).send().await.unwrap();
     let csp = res.headers()["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("script-src 'self'") && csp.contains("style-src 'self'"));
-    let spec: serde_json::Value = app
-        .client
-        .get(app.at("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec = app.openapi().await;
     let operations: usize = spec["paths"]
         .as_object()
         .unwrap()

@@ -13,15 +13,7 @@ async fn health_and_readiness_answer_ok() {
 #[tokio::test]
 async fn the_openapi_spec_describes_the_api_and_docs_are_browsable() {
     let app = spawn_app().await;
-    let spec: serde_json::Value = app
-        .client
-        .get(app.at("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec = app.openapi().await;
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
     for path in [
         "/api/v1/signup",
@@ -63,15 +55,7 @@ async fn every_response_carries_security_headers_and_a_request_id() {
 #[tokio::test]
 async fn the_openapi_links_name_real_operations_and_errors_are_problem_json() {
     let app = spawn_app().await;
-    let spec: serde_json::Value = app
-        .client
-        .get(app.at("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec = app.openapi().await;
     let operations: Vec<(&String, &serde_json::Value)> = spec["paths"]
         .as_object()
         .unwrap()

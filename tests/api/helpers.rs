@@ -113,6 +113,18 @@ async fn fresh_postgres_database(admin_url: &str) -> String {
 }
 
 impl TestApp {
+    /// The OpenAPI document the server publishes.
+    pub async fn openapi(&self) -> serde_json::Value {
+        let res = self
+            .client
+            .get(self.at("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
     pub fn at(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }
