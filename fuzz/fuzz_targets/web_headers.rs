@@ -12,7 +12,7 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use latchkey::auth::sessions::describe_device;
 use latchkey::captcha::Captcha;
-use latchkey::config::ThrottleConfig;
+use latchkey::config::Config;
 use latchkey::http::cookies::drop_encoded_names;
 use latchkey::http::extract::{Via, forwarded_for, presented_token};
 use latchkey::http::middleware::{redact, same_origin};
@@ -43,14 +43,7 @@ static SETTINGS: LazyLock<Settings> = LazyLock::new(|| Settings {
     secure: true,
     behind_proxy: true,
     dev_mail: false,
-    throttle: ThrottleConfig {
-        account_burst: 10,
-        account_interval_secs: 90,
-        ip_burst: 100,
-        ip_interval_secs: 4,
-        signup_burst: 10,
-        signup_interval_secs: 120,
-    },
+    throttle: Config::default().throttle,
     csrf_key: [7; 32],
     captcha: Captcha::new(&[8; 32]),
     sealer: Sealer::new(&[9; 32]),
