@@ -74,7 +74,11 @@ impl Application {
             .unwrap_or_else(|| config.data_dir.join("secret.key"));
         let master = MasterKey::load_or_create(&key_path)?;
 
-        let store = open_store(&config).await?;
+        let store = open_store(&config)
+            .await?
+            .seal_outbox_with(crate::keys::Sealer::new(
+                &master.derive("latchkey outbox v1"),
+            ));
         store.migrate().await.context("applying migrations")?;
 
         let listener = TcpListener::bind(config.listen)

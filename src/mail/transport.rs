@@ -22,6 +22,7 @@ pub struct Undeliverable(String);
 
 impl Transport {
     pub fn smtp(url: &str) -> anyhow::Result<Self> {
+        refuse_clear_text(url)?;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .context("invalid SMTP URL")?
             .timeout(Some(Duration::from_secs(15)))
@@ -55,5 +56,67 @@ impl Transport {
             }
         }
         Ok(())
+    }
+}
+
+/// Mail carries reset and confirmation links, so it leaves this machine only over TLS (ASVS
+/// V2.5.1): plain `smtp://` is for a relay on loopback. lettre reads `tls=required` as
+/// STARTTLS-or-fail; `tls=opportunistic` would let anyone on the path strip it.
+fn refuse_clear_text(raw: &str) -> anyhow::Result<()> {
+    let url = url::Url::parse(raw).context("invalid SMTP URL")?;
+    if url.scheme() != "smtp" {
+        return Ok(());
+    }
+    let loopback = match url.host() {
+        // `smtp` is not a scheme `url` knows, so an IPv4 address arrives as a domain.
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost")
+                || d.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    let tls_required = url
+        .query_pairs()
+        .any(|(k, v)| k == "tls" && v == "required");
+    if loopback || tls_required {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "refusing to send mail in clear text to {}: use smtps://, or smtp://…?tls=required for \
+         STARTTLS",
+        url.host_str().unwrap_or("the SMTP server")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refuse_clear_text;
+
+    #[test]
+    fn plain_smtp_leaves_the_machine_only_with_tls() {
+        for ok in [
+            "smtp://127.0.0.1:2525",
+            "smtp://localhost:25",
+            "smtp://[::1]:25",
+            "smtp://mail.example.com:587?tls=required",
+            "smtps://user:pass@mail.example.com",
+        ] {
+            assert!(refuse_clear_text(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "smtp://mail.example.com:25",
+            "smtp://10.0.0.5:25?tls=opportunistic",
+            "smtp://user:pass@mail.example.com:587?tls=none",
+        ] {
+            let e = refuse_clear_text(bad).unwrap_err().to_string();
+            assert!(e.contains("tls=required"), "{bad}: {e}");
+            assert!(
+                !e.contains("pass"),
+                "the error must not echo credentials: {e}"
+            );
+        }
     }
 }

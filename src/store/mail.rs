@@ -1,9 +1,16 @@
 //! The `outbox` table: mail waiting to be delivered, claimed by workers with a lease so several
-//! servers sharing one database never send a message twice at once.
+//! servers sharing one database never send a message twice at once. Bodies rest sealed: they
+//! hold live reset, confirmation and invitation links (ASVS V2.5.1).
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Store, StoreError, Tx, on_pool, on_tx};
+use crate::keys::Sealer;
+
+/// How long delivered mail stays (for `/_dev/mail` and an operator's questions) before it is
+/// deleted.
+const KEEP_SENT_SECS: i64 = 7 * 24 * 3600;
 
 /// A rendered message, ready to queue.
 #[derive(Debug, Clone)]
@@ -14,33 +21,90 @@ pub struct OutboxMessage {
     pub html_body: String,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A queued message with its bodies opened. `unreadable` marks a row sealed under a key this
+/// server does not have: it can never be sent from here.
+#[derive(Debug, Clone)]
 pub struct QueuedMail {
     pub id: Uuid,
     pub recipient: String,
     pub subject: String,
     pub text_body: String,
     pub html_body: String,
+    pub unreadable: bool,
     pub created_at: i64,
     pub attempts: i32,
     pub next_attempt_at: i64,
     pub sent_at: Option<i64>,
 }
 
-const MAIL_COLUMNS: &str =
-    "id, recipient, subject, text_body, html_body, created_at, attempts, next_attempt_at, sent_at";
+#[derive(sqlx::FromRow)]
+struct MailRow {
+    id: Uuid,
+    recipient: String,
+    subject: String,
+    text_body: String,
+    html_body: String,
+    sealed_body: Option<Vec<u8>>,
+    created_at: i64,
+    attempts: i32,
+    next_attempt_at: i64,
+    sent_at: Option<i64>,
+}
+
+/// What `sealed_body` holds once opened.
+#[derive(Serialize, Deserialize)]
+struct Bodies {
+    text: String,
+    html: String,
+}
+
+const MAIL_COLUMNS: &str = "id, recipient, subject, text_body, html_body, sealed_body, created_at, \
+                            attempts, next_attempt_at, sent_at";
+
+impl MailRow {
+    fn open(self, sealer: Option<&Sealer>) -> QueuedMail {
+        // Rows queued before bodies were sealed carry them in the clear columns.
+        let (text_body, html_body, unreadable) = match &self.sealed_body {
+            None => (self.text_body, self.html_body, false),
+            Some(sealed) => sealer
+                .and_then(|s| s.open(sealed, self.id.as_bytes()))
+                .and_then(|plain| serde_json::from_slice::<Bodies>(&plain).ok())
+                .map_or((String::new(), String::new(), true), |b| {
+                    (b.text, b.html, false)
+                }),
+        };
+        QueuedMail {
+            id: self.id,
+            recipient: self.recipient,
+            subject: self.subject,
+            text_body,
+            html_body,
+            unreadable,
+            created_at: self.created_at,
+            attempts: self.attempts,
+            next_attempt_at: self.next_attempt_at,
+            sent_at: self.sent_at,
+        }
+    }
+}
 
 impl Tx {
     pub async fn enqueue_mail(&mut self, m: &OutboxMessage, now: i64) -> Result<(), StoreError> {
+        let sealer = self.outbox.clone().ok_or(StoreError::NoOutboxKey)?;
+        let id = Uuid::now_v7();
+        let bodies = serde_json::to_vec(&Bodies {
+            text: m.text_body.clone(),
+            html: m.html_body.clone(),
+        })
+        .expect("two strings always serialise");
         on_tx!(self, c => sqlx::query(
-            "INSERT INTO outbox (id, recipient, subject, text_body, html_body, created_at, next_attempt_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            "INSERT INTO outbox (id, recipient, subject, text_body, html_body, sealed_body, created_at, next_attempt_at)
+             VALUES ($1, $2, $3, '', '', $4, $5, $5)",
         )
-        .bind(Uuid::now_v7())
+        .bind(id)
         .bind(&m.recipient)
         .bind(&m.subject)
-        .bind(&m.text_body)
-        .bind(&m.html_body)
+        .bind(sealer.seal(&bodies, id.as_bytes()))
         .bind(now)
         .execute(c)
         .await
@@ -55,12 +119,28 @@ impl Store {
             "SELECT {MAIL_COLUMNS} FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1
              ORDER BY next_attempt_at, id LIMIT $2"
         );
-        Ok(
-            on_pool!(self, p => sqlx::query_as::<_, QueuedMail>(sqlx::AssertSqlSafe(sql.as_str()))
+        let rows = on_pool!(self, p => sqlx::query_as::<_, MailRow>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(now)
             .bind(limit)
             .fetch_all(p)
-            .await)?,
+            .await)?;
+        Ok(self.open_rows(rows))
+    }
+
+    fn open_rows(&self, rows: Vec<MailRow>) -> Vec<QueuedMail> {
+        rows.into_iter()
+            .map(|r| r.open(self.outbox.as_ref()))
+            .collect()
+    }
+
+    /// Deletes mail delivered more than a week before `now`.
+    pub async fn purge_sent_mail(&self, now: i64) -> Result<u64, StoreError> {
+        Ok(
+            on_pool!(self, p => sqlx::query("DELETE FROM outbox WHERE sent_at < $1")
+            .bind(now - KEEP_SENT_SECS)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?,
         )
     }
 
@@ -110,11 +190,10 @@ impl Store {
     pub async fn recent_mail(&self, limit: i64) -> Result<Vec<QueuedMail>, StoreError> {
         let sql =
             format!("SELECT {MAIL_COLUMNS} FROM outbox ORDER BY created_at DESC, id DESC LIMIT $1");
-        Ok(
-            on_pool!(self, p => sqlx::query_as::<_, QueuedMail>(sqlx::AssertSqlSafe(sql.as_str()))
+        let rows = on_pool!(self, p => sqlx::query_as::<_, MailRow>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(limit)
             .fetch_all(p)
-            .await)?,
-        )
+            .await)?;
+        Ok(self.open_rows(rows))
     }
 }

@@ -26,6 +26,8 @@ use uuid::Uuid;
 
 use cache::SessionCache;
 
+use crate::keys::Sealer;
+
 pub use account::{TakenLink, TakenUndo};
 pub use mail::{OutboxMessage, QueuedMail};
 pub use mfa::{MfaChallenge, TotpCredential};
@@ -47,6 +49,10 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Mail was queued on a store opened without `seal_outbox_with`: refused rather than
+    /// written in the clear.
+    #[error("the outbox has no sealing key")]
+    NoOutboxKey,
 }
 
 /// Which uniqueness rule a write broke.
@@ -89,6 +95,8 @@ pub(crate) enum Db {
 pub struct Store {
     pub(crate) db: Db,
     pub(crate) cache: Arc<SessionCache>,
+    /// Seals mail bodies in the outbox; set by the server, absent for `migrate` and the like.
+    pub(crate) outbox: Option<Sealer>,
 }
 
 /// A transaction. It remembers which accounts it changed, so their cached sessions are
@@ -97,6 +105,7 @@ pub struct Tx {
     pub(crate) db: TxDb,
     touched: Vec<Uuid>,
     cache: Arc<SessionCache>,
+    outbox: Option<Sealer>,
 }
 
 pub(crate) enum TxDb {
@@ -148,6 +157,7 @@ impl Store {
         Ok(Self {
             db: Db::Sqlite(pool),
             cache: Arc::default(),
+            outbox: None,
         })
     }
 
@@ -161,6 +171,7 @@ impl Store {
         Ok(Self {
             db: Db::Postgres(pool),
             cache: Arc::default(),
+            outbox: None,
         })
     }
 
@@ -188,7 +199,15 @@ impl Store {
             db,
             touched: Vec::new(),
             cache: self.cache.clone(),
+            outbox: self.outbox.clone(),
         })
+    }
+
+    /// The key that seals mail bodies in the outbox; without one, queuing mail fails.
+    #[must_use]
+    pub fn seal_outbox_with(mut self, sealer: Sealer) -> Self {
+        self.outbox = Some(sealer);
+        self
     }
 
     /// Answers `/readyz`: one round trip to the database.

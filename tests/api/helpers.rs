@@ -72,6 +72,23 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     }
 }
 
+/// A server on HTTPS with a fresh self-signed certificate for `localhost`, and that
+/// certificate as PEM for a client to trust.
+pub async fn spawn_https_app() -> (TestApp, String) {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    // The server reads both files while it builds; they need not outlive that.
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let app = spawn_app_with(|c| {
+        c.tls_cert = Some(cert_path);
+        c.tls_key = Some(key_path);
+    })
+    .await;
+    (app, cert.cert.pem())
+}
+
 pub fn browser_like_client() -> reqwest::Client {
     let mut headers = HeaderMap::new();
     headers.insert("sec-fetch-site", "same-origin".parse().unwrap());
@@ -218,6 +235,19 @@ impl TestApp {
                 .unwrap();
             sqlx::query_scalar(sql).fetch_one(&mut db).await.unwrap()
         }
+    }
+
+    /// Everything in this server's SQLite files, the write-ahead log included, as text: what a
+    /// copy of the database would give away.
+    pub fn database_files_text(&self) -> String {
+        let mut bytes = Vec::new();
+        for entry in std::fs::read_dir(self.dir.path().join("data")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.to_string_lossy().contains("latchkey.db") {
+                bytes.extend(std::fs::read(path).unwrap());
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 
     /// Waits for the confirmation mail to `to` and returns the token from its link.

@@ -59,3 +59,126 @@ async fn the_dev_mail_page_does_not_exist_when_smtp_is_configured() {
     let res = app.client.get(app.at("/_dev/mail")).send().await.unwrap();
     assert_eq!(res.status(), 404);
 }
+
+/// ASVS 4.0.3 V2.5.1: a copy of the database holds no live reset link. Mail bodies rest sealed
+/// in the outbox, so the `lkp_` token in the mail that arrived is nowhere in the database
+/// files, the write-ahead log included.
+#[tokio::test]
+async fn a_mailed_reset_link_is_not_readable_from_the_database() {
+    let app = spawn_app().await;
+    app.signup("sealed").await;
+    let captcha = crate::recovery::solved(&app).await;
+    let res = crate::recovery::recover(&app, "sealed@example.com", &captcha).await;
+    assert_eq!(res.status(), 202);
+    let mail = app
+        .smtp
+        .wait_for_subject("sealed@example.com", "Reset your Latchkey password")
+        .await;
+    let token = crate::helpers::link_token(&mail.text, "/reset/");
+    assert!(token.starts_with("lkp_"));
+
+    if app.engine == "sqlite" {
+        let text = app.database_files_text();
+        assert!(
+            text.contains("sealed@example.com"),
+            "the scan reads the right files"
+        );
+        assert!(
+            !text.contains(&token),
+            "the reset token is in the database files"
+        );
+        assert!(
+            !text.contains("/reset/"),
+            "a reset link is in the database files"
+        );
+    } else {
+        let found = app
+            .query_text(&format!(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM outbox WHERE text_body || html_body LIKE '%{token}%'
+                 OR position(convert_to('{token}', 'UTF8') IN sealed_body) > 0"
+            ))
+            .await;
+        assert_eq!(found, "0");
+        let sealed = app
+            .query_text(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM outbox
+                 WHERE recipient = 'sealed@example.com' AND sealed_body IS NOT NULL AND text_body = ''",
+            )
+            .await;
+        assert_eq!(
+            sealed, "2",
+            "the confirmation and the reset mail are both sealed"
+        );
+    }
+}
+
+/// Delivered mail is deleted a week after delivery, the next time the outbox is drained.
+#[tokio::test]
+async fn delivered_mail_is_deleted_after_a_week() {
+    let app = spawn_app().await;
+    let count = |to: &'static str| {
+        let app = &app;
+        async move {
+            app.query_text(&format!(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM outbox WHERE recipient = '{to}'"
+            ))
+            .await
+        }
+    };
+    app.signup("lastweek").await;
+    app.smtp.wait_for("lastweek@example.com", 1).await;
+    app.signup("today").await;
+    app.smtp.wait_for("today@example.com", 1).await;
+    // Wait until the worker has recorded both deliveries, then age the first by eight days.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app
+        .query_text("SELECT CAST(COUNT(*) AS TEXT) FROM outbox WHERE sent_at IS NOT NULL")
+        .await
+        != "2"
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "deliveries not recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.execute_sql(
+        "UPDATE outbox SET sent_at = sent_at - 8 * 86400 WHERE recipient = 'lastweek@example.com'",
+    )
+    .await;
+
+    app.signup("tomorrow").await;
+    app.smtp.wait_for("tomorrow@example.com", 1).await;
+    while count("lastweek@example.com").await != "0" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "week-old mail not purged"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(count("today@example.com").await, "1", "recent mail stays");
+}
+
+/// ASVS 4.0.3 V2.5.1: mail with reset links leaves the machine only over TLS. A server told to
+/// use plain SMTP to another host refuses to start; loopback relays stay allowed (the suite
+/// uses one).
+#[tokio::test]
+async fn plain_smtp_to_another_host_is_refused() {
+    latchkey::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let config = latchkey::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("data"),
+        smtp_url: Some("smtp://relay:secret@mail.example.com:25".to_owned().into()),
+        ..latchkey::config::Config::default()
+    };
+    let Err(e) = latchkey::app::Application::build(config).await else {
+        panic!("a server with plain SMTP to another host started");
+    };
+    let message = format!("{e:#}");
+    assert!(message.contains("tls=required"), "{message}");
+    assert!(
+        !message.contains("secret"),
+        "the SMTP password is not echoed: {message}"
+    );
+}

@@ -16,7 +16,7 @@ use crate::helpers::{
 
 const NEW_PASSWORD: &str = "a whole new passphrase";
 
-async fn captcha(app: &TestApp) -> Challenge {
+pub async fn captcha(app: &TestApp) -> Challenge {
     plain_client()
         .get(app.at("/api/v1/captcha"))
         .send()
@@ -27,11 +27,11 @@ async fn captcha(app: &TestApp) -> Challenge {
         .unwrap()
 }
 
-async fn solved(app: &TestApp) -> String {
+pub async fn solved(app: &TestApp) -> String {
     solve(&captcha(app).await).unwrap()
 }
 
-async fn recover(app: &TestApp, email: &str, captcha: &str) -> reqwest::Response {
+pub async fn recover(app: &TestApp, email: &str, captcha: &str) -> reqwest::Response {
     plain_client()
         .post(app.at("/api/v1/account-recovery"))
         .json(&json!({"email": email, "captcha": captcha}))

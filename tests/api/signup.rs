@@ -162,14 +162,7 @@ async fn the_database_holds_neither_passwords_nor_session_tokens_in_the_clear() 
         .as_str()
         .unwrap()
         .to_owned();
-    let mut bytes = Vec::new();
-    for entry in std::fs::read_dir(app.dir.path().join("data")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.to_string_lossy().contains("latchkey.db") {
-            bytes.extend(std::fs::read(path).unwrap());
-        }
-    }
-    let text = String::from_utf8_lossy(&bytes);
+    let text = app.database_files_text();
     assert!(
         text.contains("hashed@example.com"),
         "the scan reads the right files"
