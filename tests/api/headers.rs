@@ -423,17 +423,7 @@ async fn over_http_every_response_has_the_security_headers_and_no_page_has_inlin
 
 #[tokio::test]
 async fn over_https_every_cookie_is_secure_and_host_prefixed_and_hsts_is_sent() {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
-    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
-    let app = spawn_app_with(|c| {
-        c.tls_cert = Some(cert_path.clone());
-        c.tls_key = Some(key_path.clone());
-    })
-    .await;
-    let pem = cert.cert.pem();
+    let (app, pem) = crate::helpers::spawn_https_app().await;
     let site = Site {
         base: format!("https://localhost:{}", app.port),
         port: app.port,

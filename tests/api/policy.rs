@@ -1,0 +1,148 @@
+//! Rules about the code itself, checked on every run so a later change cannot quietly break
+//! them: where randomness comes from, and which weak algorithms may be linked at all.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every `src/` file with its comment lines dropped, so prose may name what code must not.
+fn sources() -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    files
+        .into_iter()
+        .map(|path| {
+            let code = std::fs::read_to_string(&path)
+                .unwrap()
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            (path, code)
+        })
+        .collect()
+}
+
+/// ASVS 4.0.3 V3.2.4 and V6.3.1: session tokens, TOTP secrets, recovery codes, salts, nonces,
+/// CSRF values, CAPTCHA salts and `secret.key` all come from `rand::fill`, which is rand's
+/// thread generator: ChaCha12, seeded and periodically reseeded from the operating system.
+/// Any other use of `rand`, or another generator, fails this test.
+#[test]
+fn secrets_come_only_from_the_thread_csprng() {
+    let banned = [
+        "SmallRng",
+        "StdRng",
+        "seed_from_u64",
+        "from_seed",
+        "fastrand",
+        "rand::random",
+        "thread_rng",
+        "rand::rng",
+        "oorandom",
+        "nanorand",
+    ];
+    let mut uses_of_fill = 0;
+    for (path, code) in sources() {
+        for word in banned {
+            assert!(!code.contains(word), "{} uses {word}", path.display());
+        }
+        let mut rest = code.as_str();
+        while let Some(at) = rest.find("rand::") {
+            rest = &rest[at + "rand::".len()..];
+            assert!(
+                rest.starts_with("fill("),
+                "{} uses rand::{} instead of rand::fill",
+                path.display(),
+                rest.chars().take(20).collect::<String>()
+            );
+            uses_of_fill += 1;
+        }
+    }
+    assert!(uses_of_fill >= 10, "the scan found the generators in use");
+}
+
+/// Which packages in `Cargo.lock` depend on each package, by name.
+fn dependents() -> BTreeMap<String, Vec<String>> {
+    let lock =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock")).unwrap();
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for package in lock.split("[[package]]").skip(1) {
+        let name = package
+            .lines()
+            .find_map(|l| l.strip_prefix("name = \""))
+            .unwrap()
+            .trim_end_matches('"')
+            .to_owned();
+        out.entry(name.clone()).or_default();
+        let Some((_, deps)) = package.split_once("dependencies = [") else {
+            continue;
+        };
+        let deps = deps.split(']').next().unwrap();
+        for dep in deps.split(',').map(|d| d.trim().trim_matches('"')) {
+            if let Some(dep) = dep.split(' ').next().filter(|d| !d.is_empty()) {
+                out.entry(dep.to_owned()).or_default().push(name.clone());
+            }
+        }
+    }
+    out
+}
+
+/// ASVS 4.0.3 V6.2.5: no ECB, no small-block or broken ciphers, no MD5 or SHA-1, except where a
+/// protocol we must speak demands them, each named here with its reason.
+#[test]
+fn weak_algorithms_are_linked_only_where_a_protocol_demands_them() {
+    let by = dependents();
+    assert!(
+        by.contains_key("chacha20poly1305"),
+        "the lock file was read"
+    );
+    let allowed: &[(&str, &[&str])] = &[
+        // PostgreSQL servers configured for `md5` password authentication.
+        ("md-5", &["sqlx-postgres"]),
+        // TOTP is HMAC-SHA1 in every authenticator app (RFC 6238); the WebSocket accept key
+        // (RFC 6455) in `headers`; MySQL's native auth in `sqlx-mysql`, which is never built.
+        ("sha1", &["totp-rs", "headers", "sqlx-mysql"]),
+        // The freedesktop Secret Service transfers secrets to the CLI's keyring with
+        // AES-128-CBC (its `dh-ietf1024-sha256-aes128-cbc-pkcs7` algorithm).
+        ("cbc", &["secret-service"]),
+    ];
+    for (weak, only) in allowed {
+        for user in by.get(*weak).into_iter().flatten() {
+            assert!(only.contains(&user.as_str()), "{user} depends on {weak}");
+        }
+    }
+    for never in [
+        "md4",
+        "md2",
+        "des",
+        "blowfish",
+        "rc2",
+        "rc4",
+        "ecb",
+        "cast5",
+        "idea",
+        "sha1_smol",
+    ] {
+        assert!(!by.contains_key(never), "{never} is in Cargo.lock");
+    }
+    for (path, code) in sources() {
+        for name in [
+            "Md5", "md5::", "Sha1", "sha1::", "Ecb", "ecb::", "Cbc", "cbc::",
+        ] {
+            assert!(!code.contains(name), "{} uses {name}", path.display());
+        }
+    }
+}
