@@ -28,6 +28,11 @@ pub enum Error {
     AlreadyVerified,
     #[error("wrong password")]
     InvalidPassword,
+    #[error(
+        "Your password appears in lists of leaked passwords, so it can no longer be used to \
+         sign in. We have emailed you a link to choose a new one."
+    )]
+    PasswordResetRequired,
     #[error("two-factor authentication is already on")]
     MfaAlreadyEnabled,
     #[error("two-factor authentication is off")]
@@ -52,6 +57,16 @@ pub enum Error {
     UsernameUnavailable,
     #[error("not allowed")]
     Forbidden,
+    #[error(
+        "Enter your password again to sign out other sessions: this one signed in more than 15 \
+         minutes ago."
+    )]
+    ReauthenticationRequired,
+    #[error(
+        "This team requires its admins to use two-factor authentication: turn it on in your \
+         account settings first."
+    )]
+    TwoFactorRequired,
     #[error("confirm your email address first")]
     EmailUnverified,
     #[error("a team needs an admin")]

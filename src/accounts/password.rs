@@ -97,7 +97,7 @@ pub async fn request_recovery(
     Ok(())
 }
 
-async fn send_recovery(state: &AppState, email: &str) -> Result<()> {
+pub(crate) async fn send_recovery(state: &AppState, email: &str) -> Result<()> {
     let Ok(email) = Email::parse(email) else {
         return Ok(());
     };

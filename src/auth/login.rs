@@ -3,6 +3,7 @@
 
 use crate::auth::sessions::{self, ClientInfo, Issued};
 use crate::auth::throttle::{self, Rule};
+use crate::domain::Password;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::User;
@@ -95,6 +96,13 @@ pub async fn login(
         if let Err(e) = upgrade_hash(state, &user, stored, password).await {
             tracing::warn!(user = %user.id, error = %e, "could not rehash the password");
         }
+    }
+    if Password::is_common(password) {
+        // As GitHub does with a breached password (ASVS V2.1.7): whoever else knows it cannot
+        // get in either, so the way back in goes through the owner's mailbox.
+        crate::accounts::password::send_recovery(state, &user.email).await?;
+        tracing::info!(user = %user.id, "sign-in refused: breached password, reset mailed");
+        return Err(Error::PasswordResetRequired);
     }
     if user.mfa_enabled {
         let token = crate::mfa::second_step::begin(state, &user, remember, kind).await?;

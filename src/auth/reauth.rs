@@ -3,6 +3,7 @@
 //! is no side door for guessing: sign-in and re-entry together stay within ASVS V2.2.1's limit.
 
 use crate::auth::login::{name_key, name_rule};
+use crate::auth::sessions::Current;
 use crate::auth::throttle;
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -26,4 +27,16 @@ pub async fn confirm_password(state: &AppState, user: &User, password: &str) -> 
         throttle::hit(&state.store, &key, rule).await?;
         Err(Error::InvalidPassword)
     }
+}
+
+/// Entering the password again in a session counts as a fresh sign-in for what needs one
+/// (ending other sessions).
+pub async fn reauthenticate(state: &AppState, me: &Current, password: &str) -> Result<()> {
+    confirm_password(state, &me.user, password).await?;
+    state
+        .store
+        .mark_reauthenticated(me.session_id, crate::clock::now())
+        .await?;
+    tracing::info!(user = %me.user.id, session = %me.session_id, "password re-entered");
+    Ok(())
 }

@@ -181,7 +181,30 @@ pub async fn list(state: &AppState, me: &Current) -> Result<Vec<SessionView>> {
         .collect())
 }
 
+/// Ending other sessions needs credentials entered within this window, at sign-in or again
+/// (`auth::reauth::reauthenticate`): GitHub's "sudo mode", shorter. ASVS V3.3.4.
+pub const RECENT_SIGN_IN_SECS: i64 = 15 * 60;
+
+/// Whether this session's credentials were entered recently enough to end other sessions.
+pub async fn recently_signed_in(state: &AppState, me: &Current) -> Result<bool> {
+    let at = state.store.credentials_entered_at(me.session_id).await?;
+    Ok(at.is_some_and(|at| at > clock::now() - RECENT_SIGN_IN_SECS))
+}
+
+async fn require_recent_sign_in(state: &AppState, me: &Current) -> Result<()> {
+    if recently_signed_in(state, me).await? {
+        Ok(())
+    } else {
+        Err(Error::ReauthenticationRequired)
+    }
+}
+
+/// Ends one session. Ending one's own is signing out; ending another needs a recent sign-in,
+/// so a stolen session cannot lock its owner out.
 pub async fn revoke(state: &AppState, me: &Current, id: Uuid) -> Result<()> {
+    if id != me.session_id {
+        require_recent_sign_in(state, me).await?;
+    }
     if state.store.delete_session(me.user.id, id).await? {
         tracing::info!(user = %me.user.id, session = %id, "session revoked");
         Ok(())
@@ -192,6 +215,7 @@ pub async fn revoke(state: &AppState, me: &Current, id: Uuid) -> Result<()> {
 
 /// Revokes every session but this one (`keep_current`) or all of them.
 pub async fn revoke_all(state: &AppState, me: &Current, keep_current: bool) -> Result<u64> {
+    require_recent_sign_in(state, me).await?;
     let keep = keep_current.then_some(me.session_id);
     let n = state.store.delete_sessions_except(me.user.id, keep).await?;
     tracing::info!(user = %me.user.id, revoked = n, keep_current, "sessions revoked");

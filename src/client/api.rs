@@ -175,12 +175,24 @@ impl Api {
     }
 
     pub async fn delete(&self, token: &str, path: &str) -> anyhow::Result<()> {
-        self.http
+        let res = self
+            .http
             .delete(format!("{}{path}", self.server))
             .bearer_auth(token)
             .send()
-            .await?
-            .error_for_status()?;
+            .await?;
+        if res.status() == reqwest::StatusCode::FORBIDDEN {
+            let problem: serde_json::Value = res.json().await.unwrap_or_default();
+            if problem["code"] == "reauthentication_required" {
+                // The CLI holds no password to re-enter: a new sign-in is the re-entry.
+                bail!(
+                    "ending other sessions needs a sign-in within the last 15 minutes; run \
+                     `latchkey login` and try again"
+                );
+            }
+            bail!("{}", problem["detail"].as_str().unwrap_or("not allowed"));
+        }
+        res.error_for_status()?;
         Ok(())
     }
 }

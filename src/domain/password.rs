@@ -71,6 +71,12 @@ impl Password {
         self.0.expose_secret()
     }
 
+    /// Whether `raw` is on the list of breached passwords, as typed in any case. Sign-in asks
+    /// this of passwords that were set before the list caught up with them.
+    pub fn is_common(raw: &str) -> bool {
+        COMMON.contains(raw.to_lowercase().as_str())
+    }
+
     pub fn common_list_len() -> usize {
         COMMON.len()
     }

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/profile", patch(update_profile))
         .route("/me/sessions", get(list_sessions).delete(revoke_sessions))
         .route("/me/sessions/{id}", delete(revoke_session))
+        .route("/me/reauthenticate", post(reauthenticate))
         .route("/email-verifications", post(confirm_email))
         .route("/email-verifications/resend", post(resend_verification))
 }
@@ -145,7 +146,9 @@ pub struct LoginRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = Problem),
+        (status = 403, description = "`password_reset_required`: the password is on the breached list; a reset link was mailed", body = Problem),
+        (status = 429, body = Problem)))]
 async fn login_handler(
     State(state): State<AppState>,
     Client(client): Client,
@@ -282,8 +285,23 @@ async fn list_sessions(
     Ok(Json(sessions::list(&state, &me).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/me/reauthenticate", tag = "sessions",
+    request_body = super::mfa::PasswordRequest,
+    responses((status = 204, description = "The session counts as freshly signed in for 15 minutes"),
+        (status = 403, description = "`invalid_password`", body = Problem)))]
+async fn reauthenticate(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Json(req): Json<super::mfa::PasswordRequest>,
+) -> ApiResult<StatusCode> {
+    crate::auth::reauth::reauthenticate(&state, &me, &req.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "sessions",
-    params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
+    params(("id" = Uuid, Path)), responses((status = 204),
+        (status = 403, description = "`reauthentication_required`: ending another session needs a sign-in or `POST /api/v1/me/reauthenticate` within 15 minutes", body = Problem),
+        (status = 404, body = Problem)))]
 async fn revoke_session(
     State(state): State<AppState>,
     Auth(me): Auth,
@@ -318,7 +336,8 @@ pub struct RevokedResponse {
 }
 
 #[utoipa::path(delete, path = "/api/v1/me/sessions", tag = "sessions", params(RevokeScope),
-    responses((status = 200, body = RevokedResponse), (status = 400, body = Problem)))]
+    responses((status = 200, body = RevokedResponse), (status = 400, body = Problem),
+        (status = 403, description = "`reauthentication_required`: needs a sign-in or `POST /api/v1/me/reauthenticate` within 15 minutes", body = Problem)))]
 async fn revoke_sessions(
     State(state): State<AppState>,
     Auth(me): Auth,

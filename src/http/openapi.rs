@@ -18,7 +18,7 @@ use vocabulary::Vocabulary;
     info(title = "Latchkey", description = "Self-hostable accounts: sign-up, sign-in, sessions."),
     paths(
         api::signup_handler, api::login_handler, api::logout, api::me, api::update_profile,
-        api::confirm_email, api::resend_verification, api::list_sessions, api::revoke_session,
+        api::confirm_email, api::resend_verification, api::list_sessions, api::revoke_session, api::reauthenticate,
         api::revoke_sessions, mfa::login_mfa, mfa::status, mfa::setup, mfa::enable,
         mfa::regenerate, mfa::disable, account::change_email, account::change_password,
         account::account_recovery, account::reset_password, account::undo_email_change,

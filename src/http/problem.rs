@@ -110,6 +110,21 @@ impl From<Error> for ApiError {
                 "invalid_credentials",
                 "Incorrect username, email or password.",
             ),
+            Error::ReauthenticationRequired => Self::new(
+                S::FORBIDDEN,
+                "reauthentication_required",
+                Error::ReauthenticationRequired.to_string(),
+            ),
+            Error::TwoFactorRequired => Self::new(
+                S::FORBIDDEN,
+                "two_factor_required",
+                Error::TwoFactorRequired.to_string(),
+            ),
+            Error::PasswordResetRequired => Self::new(
+                S::FORBIDDEN,
+                "password_reset_required",
+                Error::PasswordResetRequired.to_string(),
+            ),
             Error::RateLimited { retry_after_secs } => Self {
                 retry_after: Some(retry_after_secs),
                 ..Self::new(

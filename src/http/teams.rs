@@ -58,6 +58,8 @@ pub struct TeamView {
     pub discovery_domain: Option<String>,
     /// `open` or `approval`.
     pub join_policy: String,
+    /// Admins must have two-factor authentication on to act as admins.
+    pub require_2fa: bool,
     pub created_at: String,
 }
 
@@ -69,6 +71,7 @@ fn team_view(t: Team, role: String) -> TeamView {
         name: t.name,
         role,
         join_policy: t.join_policy,
+        require_2fa: t.require_2fa,
         created_at: rfc3339(t.created_at),
     }
 }
@@ -145,6 +148,8 @@ pub struct UpdateTeamRequest {
     pub discovery_enabled: Option<bool>,
     /// `open` (default) or `approval`.
     pub join_policy: Option<String>,
+    /// Turning it on needs 2FA on the caller's own account (403 `two_factor_required`).
+    pub require_2fa: Option<bool>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/teams/{slug}", tag = "teams", params(("slug" = String, Path)), request_body = UpdateTeamRequest,
@@ -159,6 +164,7 @@ async fn update(
         name: req.name,
         discovery_enabled: req.discovery_enabled,
         join_policy: req.join_policy,
+        require_2fa: req.require_2fa,
     };
     let team = teams::update(&state, &me, &slug, &change).await?;
     Ok(Json(team_view(team, "admin".to_owned())))

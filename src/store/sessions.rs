@@ -182,6 +182,26 @@ impl Store {
         )
     }
 
+    /// When credentials were last entered in session `id`: at sign-in, or re-entered since.
+    pub async fn credentials_entered_at(&self, id: Uuid) -> Result<Option<i64>, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_scalar::<_, i64>(
+            "SELECT COALESCE(reauthenticated_at, created_at) FROM sessions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await)?)
+    }
+
+    pub async fn mark_reauthenticated(&self, id: Uuid, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, p => sqlx::query("UPDATE sessions SET reauthenticated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     pub async fn delete_session(&self, user_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
         let done = on_pool!(self, p => sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
             .bind(id)

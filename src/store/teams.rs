@@ -11,6 +11,8 @@ pub struct Team {
     pub name: String,
     pub discovery_domain: Option<String>,
     pub join_policy: String,
+    /// Admins must have 2FA on to act as admins.
+    pub require_2fa: bool,
     pub created_at: i64,
 }
 
@@ -41,7 +43,8 @@ pub struct Invitation {
     pub expires_at: i64,
 }
 
-const TEAM_COLUMNS: &str = "t.id, t.slug, t.name, t.discovery_domain, t.join_policy, t.created_at";
+const TEAM_COLUMNS: &str =
+    "t.id, t.slug, t.name, t.discovery_domain, t.join_policy, t.require_2fa, t.created_at";
 const INVITATION_COLUMNS: &str = "id, team_id, email, email_norm, role, created_at, expires_at";
 
 impl Store {
@@ -108,20 +111,17 @@ impl Store {
         )
     }
 
-    pub async fn update_team(
-        &self,
-        id: Uuid,
-        name: &str,
-        discovery_domain: Option<&str>,
-        join_policy: &str,
-    ) -> Result<(), StoreError> {
+    /// Saves the team's settings (everything but its slug and creation time).
+    pub async fn update_team(&self, team: &Team) -> Result<(), StoreError> {
         on_pool!(self, p => sqlx::query(
-            "UPDATE teams SET name = $1, discovery_domain = $2, join_policy = $3 WHERE id = $4",
+            "UPDATE teams SET name = $1, discovery_domain = $2, join_policy = $3, require_2fa = $4
+             WHERE id = $5",
         )
-        .bind(name)
-        .bind(discovery_domain)
-        .bind(join_policy)
-        .bind(id)
+        .bind(&team.name)
+        .bind(team.discovery_domain.as_deref())
+        .bind(&team.join_policy)
+        .bind(team.require_2fa)
+        .bind(team.id)
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;

@@ -91,14 +91,17 @@ pub async fn membership(state: &AppState, me: &Current, slug: &str) -> Result<(T
     Ok((team, role))
 }
 
-/// Like `membership`, but only admins pass (members get `Forbidden`).
+/// Like `membership`, but only admins pass (members get `Forbidden`), and in a team that
+/// requires it, only admins with 2FA on (ASVS V4.3.1).
 pub async fn as_admin(state: &AppState, me: &Current, slug: &str) -> Result<Team> {
     let (team, role) = membership(state, me, slug).await?;
-    if role == "admin" {
-        Ok(team)
-    } else {
-        Err(Error::Forbidden)
+    if role != "admin" {
+        return Err(Error::Forbidden);
     }
+    if team.require_2fa && !me.user.mfa_enabled {
+        return Err(Error::TwoFactorRequired);
+    }
+    Ok(team)
 }
 
 pub async fn create(
@@ -125,6 +128,7 @@ pub async fn create(
         name,
         discovery_domain: None,
         join_policy: "open".to_owned(),
+        require_2fa: false,
         created_at: now,
     };
     let mut tx = state.store.begin().await?;
@@ -147,6 +151,7 @@ pub struct TeamChange {
     pub name: Option<String>,
     pub discovery_enabled: Option<bool>,
     pub join_policy: Option<String>,
+    pub require_2fa: Option<bool>,
 }
 
 /// Admins rename the team, turn discovery on (for the domain of their own confirmed address)
@@ -171,6 +176,13 @@ pub async fn update(
         }
         team.join_policy.clone_from(policy);
     }
+    if let Some(required) = change.require_2fa {
+        // Nobody can require of others what they do not do themselves, nor lock themselves out.
+        if required && !me.user.mfa_enabled {
+            return Err(Error::TwoFactorRequired);
+        }
+        team.require_2fa = required;
+    }
     match change.discovery_enabled {
         Some(true) => {
             let domain = verified_domain(&me.user).ok_or(Error::EmailUnverified)?;
@@ -188,15 +200,7 @@ pub async fn update(
         Some(false) => team.discovery_domain = None,
         None => {}
     }
-    state
-        .store
-        .update_team(
-            team.id,
-            &team.name,
-            team.discovery_domain.as_deref(),
-            &team.join_policy,
-        )
-        .await?;
+    state.store.update_team(&team).await?;
     Ok(team)
 }
 

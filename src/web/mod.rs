@@ -94,6 +94,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/settings/account/2fa/disable", post(mfa::disable))
         .route("/settings/sessions", get(settings::sessions_page))
         .route(
+            "/settings/sessions/confirm",
+            post(settings::confirm_password),
+        )
+        .route(
             "/settings/sessions/revoke-others",
             post(settings::revoke_others),
         )
@@ -223,6 +227,7 @@ pub enum Flash {
     JoinRequested,
     LeftTeam,
     TeamDeleted,
+    PasswordConfirmed,
 }
 
 impl Flash {
@@ -244,6 +249,7 @@ impl Flash {
             Self::JoinRequested => "join_requested",
             Self::LeftTeam => "left_team",
             Self::TeamDeleted => "team_deleted",
+            Self::PasswordConfirmed => "password_confirmed",
         }
     }
 
@@ -269,6 +275,9 @@ impl Flash {
             "join_requested" => "Your request to join was sent to the team's admins.",
             "left_team" => "You left the team.",
             "team_deleted" => "The team was deleted.",
+            "password_confirmed" => {
+                "Password confirmed: for the next 15 minutes you can sign out other sessions."
+            }
             _ => return None,
         })
     }

@@ -1,4 +1,5 @@
-//! Account settings pages: active sessions.
+//! Account settings pages: active sessions. Ending other sessions needs a recent sign-in; the
+//! page asks for the password again when this one is older (ASVS V3.3.4).
 
 use askama::Template;
 use axum::extract::State;
@@ -7,9 +8,11 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use uuid::Uuid;
 
+use serde::Deserialize;
+
 use super::guard::{NoFields, SignedIn, SignedInForm};
-use super::{Flash, Layout, layout, message, redirect_with, render};
-use crate::auth::sessions::{self, SessionView};
+use super::{Flash, FormError, Layout, form_errors, layout, message, redirect_with, render_status};
+use crate::auth::sessions::{self, Current, SessionView};
 use crate::error::Error;
 use crate::http::extract::Path;
 use crate::state::AppState;
@@ -18,7 +21,45 @@ use crate::state::AppState;
 #[template(path = "web/sessions.html")]
 struct SessionsPage {
     layout: Layout,
+    errors: Vec<String>,
     sessions: Vec<SessionView>,
+    /// Signed in (or password re-entered) in the last 15 minutes: others can be ended.
+    recent: bool,
+}
+
+async fn sessions_view(
+    state: &AppState,
+    jar: CookieJar,
+    me: &Current,
+    errors: Vec<String>,
+) -> Response {
+    let listed = match sessions::list(state, me).await {
+        Ok(list) => sessions::recently_signed_in(state, me)
+            .await
+            .map(|recent| (list, recent)),
+        Err(e) => Err(e),
+    };
+    match listed {
+        Ok((list, recent)) => {
+            let status = if errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let (jar, layout) = layout(state, jar, Some(me)).await;
+            render_status(
+                status,
+                jar,
+                &SessionsPage {
+                    layout,
+                    errors,
+                    sessions: list,
+                    recent,
+                },
+            )
+        }
+        Err(e) => crate::http::problem::ApiError::from(e).into_response(),
+    }
 }
 
 pub async fn sessions_page(
@@ -26,19 +67,38 @@ pub async fn sessions_page(
     SignedIn(me): SignedIn,
     jar: CookieJar,
 ) -> Response {
-    match sessions::list(&state, &me).await {
-        Ok(list) => {
-            let (jar, layout) = layout(&state, jar, Some(&me)).await;
-            render(
-                jar,
-                &SessionsPage {
-                    layout,
-                    sessions: list,
-                },
-            )
-        }
-        Err(e) => crate::http::problem::ApiError::from(e).into_response(),
+    sessions_view(&state, jar, &me, vec![]).await
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn confirm_password(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    SignedInForm { me, form }: SignedInForm<PasswordForm>,
+) -> Response {
+    match crate::auth::reauth::reauthenticate(&state, &me, &form.password).await {
+        Ok(()) => redirect_with(&state, jar, "/settings/sessions", Flash::PasswordConfirmed),
+        Err(e) => match form_errors(&state, jar, e).await {
+            FormError::Show(jar, errors) => sessions_view(&state, jar, &me, errors).await,
+            FormError::Page(page) => page,
+        },
     }
+}
+
+async fn needs_password(state: &AppState, jar: CookieJar, e: &Error) -> Response {
+    message(
+        state,
+        jar,
+        StatusCode::FORBIDDEN,
+        "Confirm your password first",
+        e.to_string(),
+    )
+    .await
 }
 
 pub async fn revoke_one(
@@ -59,6 +119,7 @@ pub async fn revoke_one(
             )
             .await
         }
+        Err(e @ Error::ReauthenticationRequired) => needs_password(&state, jar, &e).await,
         Err(e) => crate::http::problem::ApiError::from(e).into_response(),
     }
 }
@@ -70,6 +131,7 @@ pub async fn revoke_others(
 ) -> Response {
     match sessions::revoke_all(&state, &me, true).await {
         Ok(_) => redirect_with(&state, jar, "/settings/sessions", Flash::OthersRevoked),
+        Err(e @ Error::ReauthenticationRequired) => needs_password(&state, jar, &e).await,
         Err(e) => crate::http::problem::ApiError::from(e).into_response(),
     }
 }

@@ -44,6 +44,16 @@ async fn failure(state: &AppState, jar: CookieJar, e: Error) -> Response {
             )
             .await
         }
+        e @ Error::TwoFactorRequired => {
+            message(
+                state,
+                jar,
+                StatusCode::FORBIDDEN,
+                "Two-factor authentication required",
+                e.to_string(),
+            )
+            .await
+        }
         other => match form_errors(state, jar, other).await {
             FormError::Show(jar, errors) => {
                 message(
@@ -308,6 +318,7 @@ pub struct SettingsForm {
     discovery: Option<String>,
     #[serde(default)]
     join_policy: String,
+    require_2fa: Option<String>,
 }
 
 pub async fn save_settings(
@@ -320,6 +331,7 @@ pub async fn save_settings(
         name: Some(form.name),
         discovery_enabled: Some(form.discovery.is_some()),
         join_policy: Some(form.join_policy),
+        require_2fa: Some(form.require_2fa.is_some()),
     };
     match teams::update(&state, &me, &slug, &change).await {
         Ok(team) => redirect_with(
@@ -328,10 +340,14 @@ pub async fn save_settings(
             &format!("/teams/{}/settings", team.slug),
             Flash::TeamSaved,
         ),
-        Err(e @ Error::Invalid(_)) => match form_errors(&state, jar, e).await {
-            FormError::Show(jar, errors) => settings_view(&state, jar, &me, &slug, errors).await,
-            FormError::Page(page) => page,
-        },
+        Err(e @ (Error::Invalid(_) | Error::TwoFactorRequired)) => {
+            match form_errors(&state, jar, e).await {
+                FormError::Show(jar, errors) => {
+                    settings_view(&state, jar, &me, &slug, errors).await
+                }
+                FormError::Page(page) => page,
+            }
+        }
         Err(e) => failure(&state, jar, e).await,
     }
 }

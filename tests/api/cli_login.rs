@@ -130,6 +130,17 @@ async fn two_accounts_sign_in_through_the_browser_switch_and_sign_out() {
             .unwrap()
             .starts_with("Latchkey CLI on ")
     );
+    // Ending another session needs a recent sign-in (ASVS V3.3.4); for the CLI that means
+    // `latchkey login` again, and it says so.
+    let browser_session = sessions.iter().find(|s| s["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.execute_sql("UPDATE sessions SET created_at = created_at - 3600")
+        .await;
+    let (ok, _, err) = run(config.path(), &["sessions", "revoke", &browser_session]).await;
+    assert!(!ok);
+    assert!(err.contains("run `latchkey login`"), "{err}");
 
     // Signing out revokes on the server: the stored token stops working there.
     let stored: Value =

@@ -358,3 +358,99 @@ async fn a_sign_in_from_a_new_device_is_mailed_to_the_owner() {
         last.text
     );
 }
+
+/// ASVS 4.0.3 V2.1.7: a password that is on the breached list, but was set before it was (here
+/// written straight into the database), no longer signs in. The right password gets 403
+/// `password_reset_required` and a reset link in the owner's mailbox, as GitHub does; a wrong
+/// one still gets the usual 401, so the answer tells nothing to someone guessing.
+#[tokio::test]
+async fn a_breached_password_must_be_reset_before_it_signs_in() {
+    use argon2::password_hash::PasswordHasher;
+    let app = spawn_app().await;
+    app.signup("leaky").await;
+    app.smtp.wait_for("leaky@example.com", 1).await;
+    let breached = argon2::Argon2::default()
+        .hash_password(b"password123")
+        .unwrap()
+        .to_string();
+    app.execute_sql(&format!(
+        "UPDATE users SET password_hash = '{breached}' WHERE username_norm = 'leaky'"
+    ))
+    .await;
+
+    assert_problem(
+        login(&app, "leaky", "password1234", false).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let res = login(&app, "leaky", "password123", true).await;
+    assert!(res.headers().get("set-cookie").is_none(), "no session");
+    let body = assert_problem(res, 403, "password_reset_required").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("emailed you a link")
+    );
+    assert!(body.get("token").is_none());
+
+    let mail = app
+        .smtp
+        .wait_for_subject("leaky@example.com", "Reset your Latchkey password")
+        .await;
+    let token = crate::helpers::link_token(&mail.text, "/reset/");
+    let res = plain_client()
+        .post(app.at("/api/v1/password-resets"))
+        .json(&json!({"token": token, "new_password": "a fresh and private phrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        login(&app, "leaky", "a fresh and private phrase", false)
+            .await
+            .status(),
+        200
+    );
+}
+
+/// The sign-in page says why, in words, for the same refusal.
+#[tokio::test]
+async fn the_sign_in_page_explains_a_breached_password() {
+    use argon2::password_hash::PasswordHasher;
+    let app = spawn_app().await;
+    app.signup("leakyweb").await;
+    let breached = argon2::Argon2::default()
+        .hash_password(b"iloveyou")
+        .unwrap()
+        .to_string();
+    app.execute_sql(&format!(
+        "UPDATE users SET password_hash = '{breached}' WHERE username_norm = 'leakyweb'"
+    ))
+    .await;
+    let browser = crate::helpers::browser_like_client();
+    let page = browser
+        .get(app.at("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = browser
+        .post(app.at("/login"))
+        .form(&[
+            ("csrf", crate::helpers::csrf_from(&page).as_str()),
+            ("next", ""),
+            ("login", "leakyweb"),
+            ("password", "iloveyou"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = res.text().await.unwrap();
+    assert!(html.contains("leaked passwords"), "{html}");
+    let me = browser.get(app.at("/api/v1/me")).send().await.unwrap();
+    assert_eq!(me.status(), 401, "the page did not sign in");
+}
