@@ -122,7 +122,7 @@ async fn a_failed_sign_up_form_shows_what_to_fix_and_keeps_the_input() {
         .unwrap();
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
-    assert!(html.contains("most commonly used"));
+    assert!(html.contains("most commonly used, so attackers try it first"));
     assert!(html.contains("Accept the terms"));
     assert!(html.contains("value=\"keep@example.com\""));
 }
