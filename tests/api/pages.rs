@@ -212,12 +212,7 @@ async fn signed_out_visitors_are_sent_to_the_sign_in_page() {
 /// Asserts that the `fields` password inputs of `html` each ask for `current-password` or
 /// `new-password`, and that nothing on the page blocks paste or turns autocomplete off.
 fn assert_password_managers_welcome(path: &str, html: &str, fields: usize) {
-    let tags = |name: &str| -> Vec<String> {
-        html.split(&format!("<{name}"))
-            .skip(1)
-            .map(|rest| rest.split('>').next().unwrap().to_owned())
-            .collect()
-    };
+    let tags = |name: &str| tags(html, name);
     let passwords: Vec<String> = tags("input")
         .into_iter()
         .filter(|tag| tag.contains("type=\"password\""))
@@ -238,14 +233,23 @@ fn assert_password_managers_welcome(path: &str, html: &str, fields: usize) {
     }
 }
 
-/// ASVS 4.0.3 V2.1.11: pasting and password managers work. Every password field on every page
-/// that has one says which password it wants (`current-password` or `new-password`, what
-/// managers fill and offer to generate), and neither the pages nor the script block paste or
-/// turn autocomplete off.
-#[tokio::test]
-async fn password_fields_let_password_managers_fill_them() {
-    let app = spawn_app().await;
-    app.signup("filler").await;
+/// The start tags `<name …>` of `html`, each as its attributes after a space.
+fn tags(html: &str, name: &str) -> Vec<String> {
+    html.split(&format!("<{name} "))
+        .skip(1)
+        .map(|rest| format!(" {}", rest.split('>').next().unwrap()))
+        .collect()
+}
+
+/// The value of attribute `name` in a start tag from `tags`.
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    tag[at..].split('"').next()
+}
+
+/// A password-reset page of `who`'s, as `/reset/{token}`: asks for the link as a script
+/// would, and reads it from the mail.
+async fn reset_path(app: &crate::helpers::TestApp, who: &str) -> String {
     let challenge: latchkey::captcha::Challenge = crate::helpers::plain_client()
         .get(app.at("/api/v1/captcha"))
         .send()
@@ -257,7 +261,7 @@ async fn password_fields_let_password_managers_fill_them() {
     let res = crate::helpers::plain_client()
         .post(app.at("/api/v1/account-recovery"))
         .json(&serde_json::json!({
-            "email": "filler@example.com",
+            "email": format!("{who}@example.com"),
             "captcha": latchkey::captcha::solve(&challenge).unwrap(),
         }))
         .send()
@@ -266,12 +270,83 @@ async fn password_fields_let_password_managers_fill_them() {
     assert_eq!(res.status(), 202);
     let mail = app
         .smtp
-        .wait_for_subject("filler@example.com", "Reset your Latchkey password")
+        .wait_for_subject(
+            &format!("{who}@example.com"),
+            "Reset your Latchkey password",
+        )
         .await;
-    let reset = format!(
+    format!(
         "/reset/{}",
         crate::helpers::link_token(&mail.text, "/reset/")
-    );
+    )
+}
+
+/// The pages with a password field, as `(path, html)`: sign-in, sign-up and reset signed out,
+/// and the account page signed in as `who` (2FA off).
+async fn password_pages(app: &crate::helpers::TestApp, who: &str) -> Vec<(String, String)> {
+    let reset = reset_path(app, who).await;
+    let signed_in = crate::helpers::signed_in_browser(app, who).await;
+    let signed_out = browser_like_client();
+    let mut pages = Vec::new();
+    for (client, path) in [
+        (&signed_out, "/login"),
+        (&signed_out, "/signup"),
+        (&signed_out, reset.as_str()),
+        (&signed_in, "/settings/account"),
+    ] {
+        let res = client.get(app.at(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        pages.push((path.to_owned(), res.text().await.unwrap()));
+    }
+    pages
+}
+
+/// ASVS 4.0.3 V2.1.12: the "Show password" button is the script's, not the server's. The HTML
+/// carries no such button, so the pages work unchanged without JavaScript, and every page
+/// with a password field loads the script that adds it.
+#[tokio::test]
+async fn the_show_password_button_is_added_by_the_script_only() {
+    let app = spawn_app().await;
+    app.signup("revealer").await;
+    for (path, html) in password_pages(&app, "revealer").await {
+        assert!(
+            html.contains("type=\"password\""),
+            "{path} has a password field"
+        );
+        for button in tags(&html, "button") {
+            assert!(
+                !button.contains("aria-pressed") && !button.contains("reveal"),
+                "{path}: <button {button}>"
+            );
+        }
+        assert!(!html.contains("Show password"), "{path}");
+        assert!(
+            tags(&html, "script")
+                .iter()
+                .any(|s| attr(s, "src") == Some("/static/app.js")),
+            "{path} loads /static/app.js"
+        );
+    }
+    let script = browser_like_client()
+        .get(app.at("/static/app.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(script.contains("Show password") && script.contains("aria-pressed"));
+}
+
+/// ASVS 4.0.3 V2.1.11: pasting and password managers work. Every password field on every page
+/// that has one says which password it wants (`current-password` or `new-password`, what
+/// managers fill and offer to generate), and neither the pages nor the script block paste or
+/// turn autocomplete off.
+#[tokio::test]
+async fn password_fields_let_password_managers_fill_them() {
+    let app = spawn_app().await;
+    app.signup("filler").await;
+    let reset = reset_path(&app, "filler").await;
     let browser = crate::helpers::signed_in_browser(&app, "filler").await;
     let signed_out = browser_like_client();
     let page = |client: &reqwest::Client, path: &str| {
