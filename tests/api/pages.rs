@@ -301,6 +301,56 @@ async fn password_pages(app: &crate::helpers::TestApp, who: &str) -> Vec<(String
     pages
 }
 
+/// ASVS 4.0.3 V2.1.8: wherever a new password is chosen (sign-up, reset, change), the field is
+/// described by a strength meter and a hint that `static/app.js` fills in as the person types.
+/// Without the script the meter stays hidden and the form works as before.
+#[tokio::test]
+async fn new_password_fields_show_a_strength_meter() {
+    let app = spawn_app().await;
+    app.signup("meter").await;
+    let mut checked = 0;
+    for (path, html) in password_pages(&app, "meter").await {
+        let meters = tags(&html, "meter");
+        let new_passwords: Vec<String> = tags(&html, "input")
+            .into_iter()
+            .filter(|tag| attr(tag, "autocomplete") == Some("new-password"))
+            .collect();
+        assert_eq!(
+            meters.len(),
+            new_passwords.len(),
+            "one meter a field on {path}"
+        );
+        for field in &new_passwords {
+            let described: Vec<&str> = attr(field, "aria-describedby")
+                .unwrap_or_else(|| panic!("{path}: <input {field}> has no aria-describedby"))
+                .split_whitespace()
+                .collect();
+            let meter = meters
+                .iter()
+                .find(|m| attr(m, "id").is_some_and(|id| described.contains(&id)))
+                .unwrap_or_else(|| panic!("{path}: no meter named by <input {field}>"));
+            assert_eq!(attr(meter, "min"), Some("0"), "{path}: <meter {meter}>");
+            assert_eq!(attr(meter, "max"), Some("4"), "{path}: <meter {meter}>");
+            assert!(
+                described.iter().any(|id| {
+                    tags(&html, "small").iter().any(|small| {
+                        attr(small, "id") == Some(id)
+                            && attr(small, "class") == Some("strength-hint")
+                    })
+                }),
+                "{path}: <input {field}> names no strength hint"
+            );
+            checked += 1;
+        }
+        if path != "/login" {
+            assert!(!new_passwords.is_empty(), "{path} has a new-password field");
+            // The help under the field states the server's minimum (`domain::password`).
+            assert!(html.contains("At least 12 characters"), "{path}");
+        }
+    }
+    assert_eq!(checked, 3, "sign-up, reset and the account page");
+}
+
 /// ASVS 4.0.3 V2.1.12: the "Show password" button is the script's, not the server's. The HTML
 /// carries no such button, so the pages work unchanged without JavaScript, and every page
 /// with a password field loads the script that adds it.
