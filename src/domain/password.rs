@@ -53,7 +53,8 @@ impl Password {
             return Err(Invalid::new(
                 "password",
                 "password_too_common",
-                "That password is among the most commonly used; choose another.",
+                "That password is among the most commonly used, so attackers try it first; choose \
+                 another. A few unrelated words make a strong one.",
             ));
         }
         let same_as = |other: Option<&str>| other.is_some_and(|o| o.to_lowercase() == lower);
@@ -106,9 +107,12 @@ mod tests {
 
     #[test]
     fn common_and_identity_passwords_are_refused() {
-        assert_eq!(
-            Password::parse("1qaz2WSX3edc", &NONE).unwrap_err().code,
-            "password_too_common"
+        let err = Password::parse("1qaz2WSX3edc", &NONE).unwrap_err();
+        assert_eq!(err.code, "password_too_common");
+        assert!(
+            err.message.contains("attackers try it first"),
+            "{}",
+            err.message
         );
         let policy = PasswordPolicy {
             username: Some("ada-lovelace"),

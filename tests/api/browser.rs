@@ -1,6 +1,7 @@
 //! One real browser (Debian's headless Chromium through chromedriver) signs up, confirms the
 //! address from the mail it received, signs out and signs in again with "stay signed in"; it
-//! also does the CLI's browser step, and shows that `/docs` works under our CSP.
+//! also does the CLI's browser step, shows that `/docs` works under our CSP, and tries what
+//! `static/app.js` adds to password fields: "Show password" and the strength meter.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -253,5 +254,121 @@ async fn the_api_docs_work_under_the_content_security_policy() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    b.close().await.unwrap();
+}
+
+async fn attr(b: &fantoccini::Client, css: &str, name: &str) -> Option<String> {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .attr(name)
+        .await
+        .unwrap()
+}
+
+/// ASVS 4.0.3 V2.1.12: the script gives the sign-up password field a real "Show password"
+/// button. It unmasks what was typed without losing it, masks it again, and works from the
+/// keyboard: Tab reaches it from the field and Enter presses it.
+#[tokio::test]
+async fn the_password_can_be_shown_while_typing() {
+    let app = spawn_app().await;
+    let (_driver, b) = browser().await;
+    b.goto(&app.at("/signup")).await.unwrap();
+    let toggle = "button.reveal-toggle[aria-controls=password]";
+    assert_eq!(attr(&b, toggle, "type").await.as_deref(), Some("button"));
+    assert_eq!(
+        attr(&b, toggle, "aria-label").await.as_deref(),
+        Some("Show password")
+    );
+    assert_eq!(
+        attr(&b, toggle, "aria-pressed").await.as_deref(),
+        Some("false")
+    );
+
+    fill(&b, "password", "correct horse").await;
+    b.find(Locator::Css(toggle))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(attr(&b, "#password", "type").await.as_deref(), Some("text"));
+    assert_eq!(
+        attr(&b, toggle, "aria-label").await.as_deref(),
+        Some("Hide password")
+    );
+    assert_eq!(
+        attr(&b, toggle, "aria-pressed").await.as_deref(),
+        Some("true")
+    );
+    // Still typing into the shown field: nothing typed is lost.
+    fill(&b, "password", " battery staple").await;
+    let field = b.find(Locator::Id("password")).await.unwrap();
+    assert_eq!(
+        field.prop("value").await.unwrap().as_deref(),
+        Some(PASSWORD)
+    );
+
+    field.send_keys("\u{e004}").await.unwrap(); // Tab
+    let focused = b.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("aria-controls").await.unwrap().as_deref(),
+        Some("password"),
+        "Tab moves from the field to its button"
+    );
+    focused.send_keys("\u{e007}").await.unwrap(); // Enter
+    assert_eq!(
+        attr(&b, "#password", "type").await.as_deref(),
+        Some("password")
+    );
+    assert_eq!(
+        attr(&b, toggle, "aria-pressed").await.as_deref(),
+        Some("false")
+    );
+    assert_eq!(
+        field.prop("value").await.unwrap().as_deref(),
+        Some(PASSWORD)
+    );
+    b.close().await.unwrap();
+}
+
+/// ASVS 4.0.3 V2.1.8: the sign-up page's strength meter follows what is typed. Length counts,
+/// character classes do not (V2.1.9), and what attackers try first scores lowest.
+#[tokio::test]
+async fn the_strength_meter_follows_what_is_typed() {
+    let app = spawn_app().await;
+    let (_driver, b) = browser().await;
+    b.goto(&app.at("/signup")).await.unwrap();
+    let meter = b.find(Locator::Id("password-strength")).await.unwrap();
+    assert!(meter.is_displayed().await.unwrap(), "the script shows it");
+    let field = b.find(Locator::Id("password")).await.unwrap();
+    for (typed, level) in [
+        ("password", "0"),
+        ("Password1!", "0"),
+        ("Password123!", "1"),
+        ("abcdefghijklmnop", "1"),
+        ("correct horse battery staple", "4"),
+    ] {
+        field.clear().await.unwrap();
+        field.send_keys(typed).await.unwrap();
+        let hint = b
+            .find(Locator::Id("password-strength-hint"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            meter.attr("value").await.unwrap().as_deref(),
+            Some(level),
+            "{typed}: {hint}"
+        );
+        assert!(!hint.is_empty(), "{typed} has a hint");
+    }
+    // Not the username or the address typed above it.
+    fill(&b, "username", "ada-lovelace").await;
+    field.clear().await.unwrap();
+    field.send_keys("Ada-Lovelace1815").await.unwrap();
+    assert_eq!(meter.attr("value").await.unwrap().as_deref(), Some("1"));
     b.close().await.unwrap();
 }

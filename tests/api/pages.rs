@@ -122,7 +122,7 @@ async fn a_failed_sign_up_form_shows_what_to_fix_and_keeps_the_input() {
         .unwrap();
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
-    assert!(html.contains("most commonly used"));
+    assert!(html.contains("most commonly used, so attackers try it first"));
     assert!(html.contains("Accept the terms"));
     assert!(html.contains("value=\"keep@example.com\""));
 }
@@ -212,12 +212,7 @@ async fn signed_out_visitors_are_sent_to_the_sign_in_page() {
 /// Asserts that the `fields` password inputs of `html` each ask for `current-password` or
 /// `new-password`, and that nothing on the page blocks paste or turns autocomplete off.
 fn assert_password_managers_welcome(path: &str, html: &str, fields: usize) {
-    let tags = |name: &str| -> Vec<String> {
-        html.split(&format!("<{name}"))
-            .skip(1)
-            .map(|rest| rest.split('>').next().unwrap().to_owned())
-            .collect()
-    };
+    let tags = |name: &str| tags(html, name);
     let passwords: Vec<String> = tags("input")
         .into_iter()
         .filter(|tag| tag.contains("type=\"password\""))
@@ -238,14 +233,23 @@ fn assert_password_managers_welcome(path: &str, html: &str, fields: usize) {
     }
 }
 
-/// ASVS 4.0.3 V2.1.11: pasting and password managers work. Every password field on every page
-/// that has one says which password it wants (`current-password` or `new-password`, what
-/// managers fill and offer to generate), and neither the pages nor the script block paste or
-/// turn autocomplete off.
-#[tokio::test]
-async fn password_fields_let_password_managers_fill_them() {
-    let app = spawn_app().await;
-    app.signup("filler").await;
+/// The start tags `<name …>` of `html`, each as its attributes after a space.
+fn tags(html: &str, name: &str) -> Vec<String> {
+    html.split(&format!("<{name} "))
+        .skip(1)
+        .map(|rest| format!(" {}", rest.split('>').next().unwrap()))
+        .collect()
+}
+
+/// The value of attribute `name` in a start tag from `tags`.
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    tag[at..].split('"').next()
+}
+
+/// A password-reset page of `who`'s, as `/reset/{token}`: asks for the link as a script
+/// would, and reads it from the mail.
+async fn reset_path(app: &crate::helpers::TestApp, who: &str) -> String {
     let challenge: latchkey::captcha::Challenge = crate::helpers::plain_client()
         .get(app.at("/api/v1/captcha"))
         .send()
@@ -257,7 +261,7 @@ async fn password_fields_let_password_managers_fill_them() {
     let res = crate::helpers::plain_client()
         .post(app.at("/api/v1/account-recovery"))
         .json(&serde_json::json!({
-            "email": "filler@example.com",
+            "email": format!("{who}@example.com"),
             "captcha": latchkey::captcha::solve(&challenge).unwrap(),
         }))
         .send()
@@ -266,12 +270,133 @@ async fn password_fields_let_password_managers_fill_them() {
     assert_eq!(res.status(), 202);
     let mail = app
         .smtp
-        .wait_for_subject("filler@example.com", "Reset your Latchkey password")
+        .wait_for_subject(
+            &format!("{who}@example.com"),
+            "Reset your Latchkey password",
+        )
         .await;
-    let reset = format!(
+    format!(
         "/reset/{}",
         crate::helpers::link_token(&mail.text, "/reset/")
-    );
+    )
+}
+
+/// The pages with a password field, as `(path, html)`: sign-in, sign-up and reset signed out,
+/// and the account page signed in as `who` (2FA off).
+async fn password_pages(app: &crate::helpers::TestApp, who: &str) -> Vec<(String, String)> {
+    let reset = reset_path(app, who).await;
+    let signed_in = crate::helpers::signed_in_browser(app, who).await;
+    let signed_out = browser_like_client();
+    let mut pages = Vec::new();
+    for (client, path) in [
+        (&signed_out, "/login"),
+        (&signed_out, "/signup"),
+        (&signed_out, reset.as_str()),
+        (&signed_in, "/settings/account"),
+    ] {
+        let res = client.get(app.at(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        pages.push((path.to_owned(), res.text().await.unwrap()));
+    }
+    pages
+}
+
+/// ASVS 4.0.3 V2.1.8: wherever a new password is chosen (sign-up, reset, change), the field is
+/// described by a strength meter and a hint that `static/app.js` fills in as the person types.
+/// Without the script the meter stays hidden and the form works as before.
+#[tokio::test]
+async fn new_password_fields_show_a_strength_meter() {
+    let app = spawn_app().await;
+    app.signup("meter").await;
+    let mut checked = 0;
+    for (path, html) in password_pages(&app, "meter").await {
+        let meters = tags(&html, "meter");
+        let new_passwords: Vec<String> = tags(&html, "input")
+            .into_iter()
+            .filter(|tag| attr(tag, "autocomplete") == Some("new-password"))
+            .collect();
+        assert_eq!(
+            meters.len(),
+            new_passwords.len(),
+            "one meter a field on {path}"
+        );
+        for field in &new_passwords {
+            let described: Vec<&str> = attr(field, "aria-describedby")
+                .unwrap_or_else(|| panic!("{path}: <input {field}> has no aria-describedby"))
+                .split_whitespace()
+                .collect();
+            let meter = meters
+                .iter()
+                .find(|m| attr(m, "id").is_some_and(|id| described.contains(&id)))
+                .unwrap_or_else(|| panic!("{path}: no meter named by <input {field}>"));
+            assert_eq!(attr(meter, "min"), Some("0"), "{path}: <meter {meter}>");
+            assert_eq!(attr(meter, "max"), Some("4"), "{path}: <meter {meter}>");
+            assert!(
+                described.iter().any(|id| {
+                    tags(&html, "small").iter().any(|small| {
+                        attr(small, "id") == Some(id)
+                            && attr(small, "class") == Some("strength-hint")
+                    })
+                }),
+                "{path}: <input {field}> names no strength hint"
+            );
+            checked += 1;
+        }
+        if path != "/login" {
+            assert!(!new_passwords.is_empty(), "{path} has a new-password field");
+            // The help under the field states the server's minimum (`domain::password`).
+            assert!(html.contains("At least 12 characters"), "{path}");
+        }
+    }
+    assert_eq!(checked, 3, "sign-up, reset and the account page");
+}
+
+/// ASVS 4.0.3 V2.1.12: the "Show password" button is the script's, not the server's. The HTML
+/// carries no such button, so the pages work unchanged without JavaScript, and every page
+/// with a password field loads the script that adds it.
+#[tokio::test]
+async fn the_show_password_button_is_added_by_the_script_only() {
+    let app = spawn_app().await;
+    app.signup("revealer").await;
+    for (path, html) in password_pages(&app, "revealer").await {
+        assert!(
+            html.contains("type=\"password\""),
+            "{path} has a password field"
+        );
+        for button in tags(&html, "button") {
+            assert!(
+                !button.contains("aria-pressed") && !button.contains("reveal"),
+                "{path}: <button {button}>"
+            );
+        }
+        assert!(!html.contains("Show password"), "{path}");
+        assert!(
+            tags(&html, "script")
+                .iter()
+                .any(|s| attr(s, "src") == Some("/static/app.js")),
+            "{path} loads /static/app.js"
+        );
+    }
+    let script = browser_like_client()
+        .get(app.at("/static/app.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(script.contains("Show password") && script.contains("aria-pressed"));
+}
+
+/// ASVS 4.0.3 V2.1.11: pasting and password managers work. Every password field on every page
+/// that has one says which password it wants (`current-password` or `new-password`, what
+/// managers fill and offer to generate), and neither the pages nor the script block paste or
+/// turn autocomplete off.
+#[tokio::test]
+async fn password_fields_let_password_managers_fill_them() {
+    let app = spawn_app().await;
+    app.signup("filler").await;
+    let reset = reset_path(&app, "filler").await;
     let browser = crate::helpers::signed_in_browser(&app, "filler").await;
     let signed_out = browser_like_client();
     let page = |client: &reqwest::Client, path: &str| {

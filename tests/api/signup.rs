@@ -69,7 +69,12 @@ async fn common_passwords_and_passwords_equal_to_the_username_are_refused() {
                 &json!({"email": "grace@example.com", "username": "grace-hopper", "password": password, "accept_terms": true}),
             )
             .await;
-        assert_problem(res, 422, code).await;
+        let problem = assert_problem(res, 422, code).await;
+        if code == "password_too_common" {
+            // The detail says why, not only that it was refused.
+            let detail = problem["detail"].as_str().unwrap();
+            assert!(detail.contains("attackers try it first"), "{detail}");
+        }
     }
     let res = app
         .post_json(
