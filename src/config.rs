@@ -25,6 +25,10 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     pub behind_proxy: bool,
     pub secret_key_file: Option<PathBuf>,
+    /// Keys replaced by `secret_key_file` that may still be needed to open older data, until
+    /// `latchkey rotate-key` has resealed it.
+    #[serde(default, deserialize_with = "path_list")]
+    pub previous_secret_key_files: Vec<PathBuf>,
     pub log_format: LogFormat,
     pub argon2: Argon2Config,
     pub throttle: ThrottleConfig,
@@ -74,6 +78,7 @@ const KNOWN_KEYS: &[&str] = &[
     "tls_key",
     "behind_proxy",
     "secret_key_file",
+    "previous_secret_key_files",
     "log_format",
     "argon2",
     "throttle",
@@ -95,6 +100,7 @@ impl Default for Config {
             tls_key: None,
             behind_proxy: false,
             secret_key_file: None,
+            previous_secret_key_files: Vec::new(),
             log_format: LogFormat::Pretty,
             argon2: Argon2Config {
                 memory_kib: 19 * 1024,
@@ -172,6 +178,33 @@ impl Config {
     pub fn smtp_url(&self) -> Option<&str> {
         self.smtp_url.as_ref().map(|s| s.expose_secret())
     }
+
+    /// Where the current secret key lives: `secret_key_file`, else the data directory.
+    pub fn secret_key_path(&self) -> PathBuf {
+        self.secret_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
+}
+
+/// A list of paths: a TOML array, or (from the environment) one string of paths separated by
+/// commas, since an environment variable holds a single string.
+fn path_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<PathBuf>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .collect(),
+        OneOrMany::Many(paths) => paths,
+    })
 }
 
 fn read_secret(

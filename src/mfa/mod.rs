@@ -15,6 +15,11 @@ use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::User;
 
+/// What the TOTP seeds are sealed under, derived from the server key.
+pub const TOTP_SEAL: &str = "latchkey totp seal v1";
+/// What recovery-code hashes are keyed with, derived from the server key.
+pub const RECOVERY_KEY: &str = "latchkey recovery codes v1";
+
 pub struct Setup {
     pub secret_base32: String,
     pub otpauth_uri: String,
@@ -199,7 +204,8 @@ fn hash_codes(state: &AppState, user: &User, codes: &[String]) -> Vec<Vec<u8>> {
     codes
         .iter()
         .map(|c| {
-            codes::recovery_code_hash(&state.settings.recovery_key, user.id, &c.replace('-', ""))
+            let key = &state.settings.recovery_keys[0];
+            codes::stored_recovery_code(key, user.id, &c.replace('-', ""))
         })
         .collect()
 }
