@@ -125,3 +125,39 @@ async fn two_factor_survives_a_secret_key_rotation() {
         "{report}"
     );
 }
+
+/// ASVS 4.0.3 V4.1.5: when the server cannot check a second factor (its sealed seed was
+/// altered, or was sealed under a key this server lacks: the same failure to open), the right
+/// code gets a clear error and no session, never a way around the check.
+#[tokio::test]
+async fn a_second_factor_that_cannot_be_checked_refuses_the_sign_in() {
+    let app = spawn_app().await;
+    let (secret, token, _) = super::with_2fa(&app, "broken").await;
+    let before = sessions(&app, &token).await;
+
+    // Well-formed (version 1, some key id, nonce, tag) but opening with no key.
+    let garbage = format!("01{}", "ab".repeat(4 + 24 + 16 + 20));
+    let literal = if app.engine == "postgres" {
+        format!("'\\x{garbage}'::bytea")
+    } else {
+        format!("X'{garbage}'")
+    };
+    app.execute_sql(&format!(
+        "UPDATE totp_credentials SET secret_sealed = {literal}"
+    ))
+    .await;
+
+    let res = sign_in_with(&app, "broken", json!({"code": oathtool(&secret, 30)})).await;
+    let body = assert_problem(res, 500, "second_factor_unavailable").await;
+    assert!(body.get("token").is_none(), "{body}");
+    assert_eq!(before.len(), 1);
+    assert_eq!(sessions(&app, &token).await, before, "no new session");
+}
+
+/// The ids of the account's sessions.
+async fn sessions(app: &TestApp, token: &str) -> Vec<Value> {
+    let res = app.get_bearer("/api/v1/me/sessions", token).await;
+    assert_eq!(res.status(), 200);
+    let list: Vec<Value> = res.json().await.unwrap();
+    list.iter().map(|s| s["id"].clone()).collect()
+}
