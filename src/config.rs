@@ -142,6 +142,8 @@ impl Serialize for Config {
 pub enum ConfigError {
     #[error("configuration: {0}")]
     Parse(#[from] Box<figment::Error>),
+    #[error("{path} can be read by other users, and it holds a secret: run `chmod 600 {path}`")]
+    Exposed { path: PathBuf },
     #[error("reading {path}: {source}")]
     Read {
         path: PathBuf,
@@ -155,6 +157,9 @@ impl Config {
     pub fn load(file: Option<&Path>, overrides: impl Serialize) -> Result<Self, ConfigError> {
         let file = file.map_or_else(|| PathBuf::from("latchkey.toml"), Path::to_path_buf);
         warn_unknown_keys(&file);
+        if holds_secrets(&file) {
+            refuse_if_exposed(&file)?;
+        }
         let mut config: Self = Figment::from(Serialized::defaults(Self::default()))
             .merge(Toml::file(&file))
             .merge(Env::prefixed("LATCHKEY_").split("__"))
@@ -214,6 +219,7 @@ fn read_secret(
     match (value, file) {
         (Some(v), _) => Ok(Some(v)),
         (None, Some(path)) => {
+            refuse_if_exposed(path)?;
             let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
                 path: path.to_path_buf(),
                 source,
@@ -222,6 +228,37 @@ fn read_secret(
         }
         (None, None) => Ok(None),
     }
+}
+
+/// Refuses a file holding a secret that anyone but its owner may read or change (ASVS
+/// V2.10.3): a secret others can read is no longer the server's alone. Vault, Kubernetes and
+/// Docker mounts can set the mode (0400 or 0600).
+pub fn refuse_if_exposed(path: &Path) -> Result<(), ConfigError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(ConfigError::Exposed {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// Whether the configuration file holds a database or SMTP URL, with their passwords.
+fn holds_secrets(file: &Path) -> bool {
+    use figment::Provider;
+    let Ok(profiles) = Toml::file(file).data() else {
+        return false;
+    };
+    profiles
+        .values()
+        .any(|dict| dict.contains_key("database_url") || dict.contains_key("smtp_url"))
 }
 
 fn warn_unknown_keys(file: &Path) {

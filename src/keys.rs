@@ -40,11 +40,7 @@ impl MasterKey {
 
     /// An existing key; never creates one (a previous key that is missing is a mistake).
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)?.permissions().mode();
-        if mode & 0o077 != 0 {
-            tracing::warn!(path = %path.display(), "secret key file is readable by others; chmod 600 it");
-        }
+        crate::config::refuse_if_exposed(path)?;
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let bytes =
