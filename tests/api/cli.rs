@@ -242,3 +242,34 @@ fn secret_files_readable_by_others_are_refused() {
         "refused before opening anything"
     );
 }
+
+/// ASVS 4.0.3 V6.4.1: a vault (or Kubernetes, or systemd credentials) can hand the server its
+/// secrets as files outside the data directory, so they stay out of its backups; nothing is
+/// then created or read in the data directory in their place.
+#[tokio::test]
+async fn secrets_can_come_from_files_a_vault_mounts() {
+    let cwd = tempfile::tempdir().unwrap();
+    let vault = cwd.path().join("vault");
+    std::fs::create_dir(&vault).unwrap();
+    let key = vault.join("secret.key");
+    write_with_mode(&key, &"ef".repeat(32), 0o400);
+    let db = cwd.path().join("other.db");
+    let url_file = vault.join("database-url");
+    write_with_mode(&url_file, &format!("sqlite://{}\n", db.display()), 0o400);
+
+    let (child, url) = serve(
+        cwd.path(),
+        &["--listen", "127.0.0.1:0", "--data-dir", "data"],
+        &[
+            ("LATCHKEY_SECRET_KEY_FILE", key.to_str().unwrap()),
+            ("LATCHKEY_DATABASE_URL_FILE", url_file.to_str().unwrap()),
+        ],
+    );
+    let res = reqwest::get(format!("{url}/readyz")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(db.exists());
+    let data = cwd.path().join("data");
+    assert!(!data.join("latchkey.db").exists());
+    assert!(!data.join("secret.key").exists());
+    terminate(child);
+}
