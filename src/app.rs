@@ -12,7 +12,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::auth::Hasher;
 use crate::config::Config;
-use crate::keys::MasterKey;
+use crate::keys::KeyRing;
 use crate::mail::{Transport, worker::Worker};
 use crate::state::{AppState, Settings};
 use crate::store::Store;
@@ -68,17 +68,11 @@ impl Application {
             bail!("--behind-proxy needs --public-url: the address people reach the proxy at");
         }
         create_data_dir(&config)?;
-        let key_path = config
-            .secret_key_file
-            .clone()
-            .unwrap_or_else(|| config.data_dir.join("secret.key"));
-        let master = MasterKey::load_or_create(&key_path)?;
+        let keys = KeyRing::load(&config.secret_key_path(), &config.previous_secret_key_files)?;
 
         let store = open_store(&config)
             .await?
-            .seal_outbox_with(crate::keys::Sealer::new(
-                &master.derive("latchkey outbox v1"),
-            ));
+            .seal_outbox_with(keys.sealer("latchkey outbox v1"));
         store.migrate().await.context("applying migrations")?;
 
         let listener = TcpListener::bind(config.listen)
@@ -110,10 +104,12 @@ impl Application {
             // Behind a proxy, "loopback" is the whole internet: never show the outbox there.
             dev_mail: config.smtp_url().is_none() && listen_loopback && !config.behind_proxy,
             throttle: config.throttle.clone(),
-            csrf_key: master.derive("latchkey csrf v1"),
-            sealer: crate::keys::Sealer::new(&master.derive("latchkey totp seal v1")),
-            recovery_key: master.derive("latchkey recovery codes v1"),
-            captcha: crate::captcha::Captcha::new(&master.derive("latchkey captcha v1")),
+            // CSRF tokens and CAPTCHA challenges live minutes: after a key change, a form left
+            // open is simply submitted again, so only the current key checks them.
+            csrf_key: keys.derive("latchkey csrf v1"),
+            sealer: keys.sealer(crate::mfa::TOTP_SEAL),
+            recovery_keys: keys.derive_all(crate::mfa::RECOVERY_KEY),
+            captcha: crate::captcha::Captcha::new(&keys.derive("latchkey captcha v1")),
             public_url,
         };
         let state = AppState {

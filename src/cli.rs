@@ -1,4 +1,5 @@
-//! The command line: `latchkey serve`, `latchkey migrate`.
+//! The command line: `latchkey serve`, `latchkey migrate`, `latchkey rotate-key`, the CLI's
+//! sign-in commands and the benchmarks.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,6 +26,8 @@ enum Command {
     Serve(ServeArgs),
     /// Apply database migrations, then exit.
     Migrate(ServeArgs),
+    /// Reseal what `previous_secret_key_files` sealed under the current `secret_key_file`.
+    RotateKey(ServeArgs),
     /// Sign this terminal in through the browser (or a device code).
     Login {
         /// The Latchkey server [default: $LATCHKEY_SERVER or http://127.0.0.1:8080].
@@ -176,6 +179,11 @@ impl Cli {
                     .map(|SessionsAction::Revoke { id }| id.as_str());
                 crate::client::sessions(revoke, all, json).await
             }
+            Command::RotateKey(args) => {
+                let config = Config::load(self.config.as_deref(), args)?;
+                crate::telemetry::init(config.log_format);
+                rotate_key(&config).await
+            }
             Command::Migrate(args) => {
                 let config = Config::load(self.config.as_deref(), args)?;
                 crate::telemetry::init(config.log_format);
@@ -187,6 +195,23 @@ impl Cli {
             }
         }
     }
+}
+
+async fn rotate_key(config: &Config) -> anyhow::Result<()> {
+    let current = config.secret_key_path();
+    // Never generate a key here: everything would be sealed under a key no server has.
+    if !current.exists() {
+        anyhow::bail!(
+            "{} does not exist: give the new key as secret_key_file",
+            current.display()
+        );
+    }
+    let keys = crate::keys::KeyRing::load(&current, &config.previous_secret_key_files)?;
+    let store = open_store(config).await?;
+    store.migrate().await?;
+    let report = crate::keys::rotate::rotate(&store, &keys).await?;
+    print!("{report}");
+    Ok(())
 }
 
 /// Completes on SIGTERM or Ctrl-C. The handlers are installed now, not at first poll.

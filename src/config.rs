@@ -25,6 +25,10 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     pub behind_proxy: bool,
     pub secret_key_file: Option<PathBuf>,
+    /// Keys replaced by `secret_key_file` that may still be needed to open older data, until
+    /// `latchkey rotate-key` has resealed it.
+    #[serde(default, deserialize_with = "path_list")]
+    pub previous_secret_key_files: Vec<PathBuf>,
     pub log_format: LogFormat,
     pub argon2: Argon2Config,
     pub throttle: ThrottleConfig,
@@ -74,6 +78,7 @@ const KNOWN_KEYS: &[&str] = &[
     "tls_key",
     "behind_proxy",
     "secret_key_file",
+    "previous_secret_key_files",
     "log_format",
     "argon2",
     "throttle",
@@ -95,6 +100,7 @@ impl Default for Config {
             tls_key: None,
             behind_proxy: false,
             secret_key_file: None,
+            previous_secret_key_files: Vec::new(),
             log_format: LogFormat::Pretty,
             argon2: Argon2Config {
                 memory_kib: 19 * 1024,
@@ -136,6 +142,8 @@ impl Serialize for Config {
 pub enum ConfigError {
     #[error("configuration: {0}")]
     Parse(#[from] Box<figment::Error>),
+    #[error("{path} can be read by other users, and it holds a secret: run `chmod 600 {path}`")]
+    Exposed { path: PathBuf },
     #[error("reading {path}: {source}")]
     Read {
         path: PathBuf,
@@ -149,6 +157,9 @@ impl Config {
     pub fn load(file: Option<&Path>, overrides: impl Serialize) -> Result<Self, ConfigError> {
         let file = file.map_or_else(|| PathBuf::from("latchkey.toml"), Path::to_path_buf);
         warn_unknown_keys(&file);
+        if holds_secrets(&file) {
+            refuse_if_exposed(&file)?;
+        }
         let mut config: Self = Figment::from(Serialized::defaults(Self::default()))
             .merge(Toml::file(&file))
             .merge(Env::prefixed("LATCHKEY_").split("__"))
@@ -172,6 +183,33 @@ impl Config {
     pub fn smtp_url(&self) -> Option<&str> {
         self.smtp_url.as_ref().map(|s| s.expose_secret())
     }
+
+    /// Where the current secret key lives: `secret_key_file`, else the data directory.
+    pub fn secret_key_path(&self) -> PathBuf {
+        self.secret_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
+}
+
+/// A list of paths: a TOML array, or (from the environment) one string of paths separated by
+/// commas, since an environment variable holds a single string.
+fn path_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<PathBuf>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .collect(),
+        OneOrMany::Many(paths) => paths,
+    })
 }
 
 fn read_secret(
@@ -181,6 +219,7 @@ fn read_secret(
     match (value, file) {
         (Some(v), _) => Ok(Some(v)),
         (None, Some(path)) => {
+            refuse_if_exposed(path)?;
             let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
                 path: path.to_path_buf(),
                 source,
@@ -189,6 +228,37 @@ fn read_secret(
         }
         (None, None) => Ok(None),
     }
+}
+
+/// Refuses a file holding a secret that anyone but its owner may read or change (ASVS
+/// V2.10.3): a secret others can read is no longer the server's alone. Vault, Kubernetes and
+/// Docker mounts can set the mode (0400 or 0600).
+pub fn refuse_if_exposed(path: &Path) -> Result<(), ConfigError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(ConfigError::Exposed {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// Whether the configuration file holds a database or SMTP URL, with their passwords.
+fn holds_secrets(file: &Path) -> bool {
+    use figment::Provider;
+    let Ok(profiles) = Toml::file(file).data() else {
+        return false;
+    };
+    profiles
+        .values()
+        .any(|dict| dict.contains_key("database_url") || dict.contains_key("smtp_url"))
 }
 
 fn warn_unknown_keys(file: &Path) {

@@ -43,6 +43,10 @@ pub enum Error {
     InvalidCode,
     #[error("code already used")]
     CodeReplayed,
+    #[error(
+        "Two-factor codes cannot be checked right now. Try again later, or ask the administrator."
+    )]
+    SecondFactorUnavailable,
     #[error("sign-in step expired")]
     MfaTokenInvalid,
     #[error("solve the CAPTCHA")]

@@ -1,13 +1,21 @@
 //! The server's own secret, generated on first run into a file only its owner can read
-//! (mode 0600). Several servers sharing a PostgreSQL database must share it too: point
-//! `secret_key_file` at the same file.
+//! (mode 0600), and the keys derived from it. Several servers sharing a PostgreSQL database
+//! must share it too: point `secret_key_file` at the same file.
+//!
+//! Keys can be replaced (ASVS V6.2.4): `previous_secret_key_files` lists keys that still open
+//! what they sealed, everything new is sealed under the current key, and `latchkey rotate-key`
+//! reseals what the previous keys sealed so they can be dropped.
+
+pub mod rotate;
 
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use hkdf::Hkdf;
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 pub struct MasterKey([u8; 32]);
@@ -15,17 +23,7 @@ pub struct MasterKey([u8; 32]);
 impl MasterKey {
     pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
         if path.exists() {
-            let mode = std::fs::metadata(path)?.permissions().mode();
-            if mode & 0o077 != 0 {
-                tracing::warn!(path = %path.display(), "secret key file is readable by others; chmod 600 it");
-            }
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let bytes = hex::decode(text.trim()).context("secret key file is not hex")?;
-            let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice()) else {
-                bail!("secret key file must hold 32 bytes as hex");
-            };
-            return Ok(Self(key));
+            return Self::load(path);
         }
         let mut key = [0u8; 32];
         rand::fill(&mut key);
@@ -40,6 +38,19 @@ impl MasterKey {
         Ok(Self(key))
     }
 
+    /// An existing key; never creates one (a previous key that is missing is a mistake).
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        crate::config::refuse_if_exposed(path)?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes =
+            hex::decode(text.trim()).with_context(|| format!("{} is not hex", path.display()))?;
+        let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice()) else {
+            bail!("{} must hold 32 bytes as hex", path.display());
+        };
+        Ok(Self(key))
+    }
+
     /// A key for one purpose, so no two uses ever share key material.
     pub fn derive(&self, purpose: &str) -> [u8; 32] {
         let mut out = [0u8; 32];
@@ -48,30 +59,111 @@ impl MasterKey {
             .expect("32 bytes is a valid HKDF-SHA256 output length");
         out
     }
+
+    /// Names this key in messages to the operator without revealing anything usable.
+    pub fn id(&self) -> String {
+        hex::encode(key_id(&self.derive("latchkey key id v1")))
+    }
 }
 
-/// Authenticated encryption for secrets we must be able to read back (TOTP seeds):
-/// XChaCha20-Poly1305 with a random nonce, bound to the row it belongs to by `aad`.
+/// The current key and the previous ones that may still be needed to open older data.
+pub struct KeyRing {
+    current: MasterKey,
+    previous: Vec<MasterKey>,
+}
+
+impl KeyRing {
+    /// The current key (created on first run) and the previous keys, which must exist.
+    pub fn load(current: &Path, previous: &[PathBuf]) -> anyhow::Result<Self> {
+        Ok(Self {
+            current: MasterKey::load_or_create(current)?,
+            previous: previous
+                .iter()
+                .map(|p| MasterKey::load(p))
+                .collect::<anyhow::Result<_>>()?,
+        })
+    }
+
+    pub fn current(&self) -> &MasterKey {
+        &self.current
+    }
+
+    /// The current key's purpose key: for what is made and checked at once (CSRF, CAPTCHA).
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        self.current.derive(purpose)
+    }
+
+    /// Every key's purpose key, the current one first: for checking what was stored earlier.
+    pub fn derive_all(&self, purpose: &str) -> Vec<[u8; 32]> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .map(|k| k.derive(purpose))
+            .collect()
+    }
+
+    /// Seals under the current key and opens under any of them.
+    pub fn sealer(&self, purpose: &str) -> Sealer {
+        let keys = self.derive_all(purpose);
+        Sealer::with_previous(&keys[0], &keys[1..])
+    }
+}
+
+/// Four bytes that tell keys apart in stored data. An HMAC output, so it says nothing about the
+/// key, and 32 bits are plenty to tell a handful of keys apart (a clash only costs a retry).
+pub fn key_id(key: &[u8; 32]) -> [u8; 4] {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key");
+    mac.update(b"latchkey key id");
+    let out = mac.finalize().into_bytes();
+    [out[0], out[1], out[2], out[3]]
+}
+
+/// Authenticated encryption for secrets we must be able to read back (TOTP seeds, password
+/// hashes under the pepper): XChaCha20-Poly1305 with a random nonce, bound to the row it
+/// belongs to by `aad`.
+///
+/// Sealed data is `1 || key id (4) || nonce (24) || ciphertext`. Data sealed before keys could
+/// be rotated is `nonce || ciphertext` with no prefix ("version 0"); it was sealed under
+/// whatever key was current then, so it is tried with every key.
 #[derive(Clone)]
 pub struct Sealer {
+    /// The current key first.
+    keys: Arc<[SealKey]>,
+}
+
+#[derive(Clone)]
+struct SealKey {
+    id: [u8; 4],
     cipher: chacha20poly1305::XChaCha20Poly1305,
 }
 
 const NONCE_LEN: usize = 24;
+const VERSION: u8 = 1;
+const HEADER_LEN: usize = 1 + 4;
 
 impl Sealer {
+    /// One key, nothing older to open.
     pub fn new(key: &[u8; 32]) -> Self {
+        Self::with_previous(key, &[])
+    }
+
+    pub fn with_previous(current: &[u8; 32], previous: &[[u8; 32]]) -> Self {
         use chacha20poly1305::KeyInit;
-        Self {
-            cipher: chacha20poly1305::XChaCha20Poly1305::new(key.into()),
-        }
+        let keys = std::iter::once(current)
+            .chain(previous)
+            .map(|k| SealKey {
+                id: key_id(k),
+                cipher: chacha20poly1305::XChaCha20Poly1305::new(k.into()),
+            })
+            .collect();
+        Self { keys }
     }
 
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
         use chacha20poly1305::aead::{Aead, Payload};
+        let key = &self.keys[0];
         let mut nonce = [0u8; NONCE_LEN];
         rand::fill(&mut nonce);
-        let sealed = self
+        let sealed = key
             .cipher
             .encrypt(
                 &nonce.into(),
@@ -81,18 +173,39 @@ impl Sealer {
                 },
             )
             .expect("XChaCha20-Poly1305 encryption cannot fail for in-memory buffers");
-        [nonce.as_slice(), &sealed].concat()
+        [&[VERSION][..], &key.id, &nonce, &sealed].concat()
     }
 
-    /// None if the data was altered, moved to another row, or sealed with another key.
+    /// None if the data was altered, moved to another row, or sealed with a key we lack.
     pub fn open(&self, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
-        use chacha20poly1305::aead::{Aead, Payload};
-        let (nonce, body) = sealed.split_at_checked(NONCE_LEN)?;
-        let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
-        self.cipher
-            .decrypt(&nonce.into(), Payload { msg: body, aad })
-            .ok()
+        if let Some((id, body)) = split_header(sealed) {
+            let mut named = self.keys.iter().filter(|k| k.id == id);
+            if let Some(plain) = named.find_map(|k| decrypt(k, body, aad)) {
+                return Some(plain);
+            }
+        }
+        // Version 0, or a version-0 nonce that happens to start like a header.
+        self.keys.iter().find_map(|k| decrypt(k, sealed, aad))
     }
+
+    /// Whether `sealed` names the current key; anything else is for `rotate-key` to reseal.
+    pub fn is_current(&self, sealed: &[u8]) -> bool {
+        split_header(sealed).is_some_and(|(id, _)| id == self.keys[0].id)
+    }
+}
+
+fn split_header(sealed: &[u8]) -> Option<([u8; 4], &[u8])> {
+    let (header, body) = sealed.split_at_checked(HEADER_LEN)?;
+    (header[0] == VERSION).then(|| ([header[1], header[2], header[3], header[4]], body))
+}
+
+fn decrypt(key: &SealKey, nonce_and_body: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
+    use chacha20poly1305::aead::{Aead, Payload};
+    let (nonce, body) = nonce_and_body.split_at_checked(NONCE_LEN)?;
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
+    key.cipher
+        .decrypt(&nonce.into(), Payload { msg: body, aad })
+        .ok()
 }
 
 #[cfg(test)]
@@ -114,5 +227,47 @@ mod tests {
             sealed,
             "fresh nonce every time"
         );
+    }
+
+    /// ASVS 4.0.3 V6.2.4: a new key seals from now on, the old one still opens what it sealed,
+    /// including data from before sealed data named its key.
+    #[test]
+    fn a_previous_key_still_opens_what_it_sealed() {
+        use chacha20poly1305::KeyInit;
+        use chacha20poly1305::aead::{Aead, Payload};
+
+        let (old, new) = ([7; 32], [8; 32]);
+        let by_old = Sealer::new(&old).seal(b"seed", b"row-1");
+        let nonce = [3u8; 24];
+        let version_0 = [
+            &nonce[..],
+            &chacha20poly1305::XChaCha20Poly1305::new(&old.into())
+                .encrypt(
+                    &nonce.into(),
+                    Payload {
+                        msg: b"seed",
+                        aad: b"row-1",
+                    },
+                )
+                .unwrap(),
+        ]
+        .concat();
+
+        let rotated = Sealer::with_previous(&new, &[old]);
+        for sealed in [&by_old, &version_0] {
+            assert_eq!(
+                rotated.open(sealed, b"row-1").as_deref(),
+                Some(&b"seed"[..])
+            );
+            assert!(!rotated.is_current(sealed));
+            assert_eq!(Sealer::new(&new).open(sealed, b"row-1"), None);
+        }
+        let by_new = rotated.seal(b"seed", b"row-1");
+        assert!(rotated.is_current(&by_new));
+        assert_eq!(
+            Sealer::new(&new).open(&by_new, b"row-1").as_deref(),
+            Some(&b"seed"[..])
+        );
+        assert_eq!(Sealer::new(&old).open(&by_new, b"row-1"), None);
     }
 }

@@ -34,8 +34,9 @@ pub struct Settings {
     pub captcha: crate::captcha::Captcha,
     /// Seals TOTP secrets at rest.
     pub sealer: crate::keys::Sealer,
-    /// Keys the hashes of recovery codes, so a database dump alone cannot brute-force them.
-    pub recovery_key: [u8; 32],
+    /// Key the hashes of recovery codes, so a database dump alone cannot brute-force them:
+    /// the current key first, then previous keys for codes made before a key change.
+    pub recovery_keys: Vec<[u8; 32]>,
 }
 
 impl Settings {

@@ -47,7 +47,7 @@ static SETTINGS: LazyLock<Settings> = LazyLock::new(|| Settings {
     csrf_key: [7; 32],
     captcha: Captcha::new(&[8; 32]),
     sealer: Sealer::new(&[9; 32]),
-    recovery_key: [10; 32],
+    recovery_keys: vec![[10; 32]],
 });
 
 fuzz_target!(|input: Input<'_>| {

@@ -180,6 +180,13 @@ impl From<Error> for ApiError {
                 "code_already_used",
                 "That code was already used. Wait for the next one.",
             ),
+            // The server's fault, not the person's: never a hint that the code was wrong, and
+            // the cause was logged where it happened (`open_totp`).
+            Error::SecondFactorUnavailable => Self::new(
+                S::INTERNAL_SERVER_ERROR,
+                "second_factor_unavailable",
+                "Two-factor codes cannot be checked right now. Try again later, or ask the administrator.",
+            ),
             Error::MfaTokenInvalid => Self::new(
                 S::UNAUTHORIZED,
                 "mfa_token_invalid",

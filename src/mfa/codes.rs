@@ -110,6 +110,33 @@ pub fn normalize_recovery_code(raw: &str) -> Result<String, Invalid> {
     }
 }
 
+/// What is stored for a new recovery code: the id of the key that made it, then its keyed hash.
+/// The id lets `rotate-key` count the accounts whose codes still need a previous key.
+pub fn stored_recovery_code(key: &[u8; 32], user_id: uuid::Uuid, normalized: &str) -> Vec<u8> {
+    [
+        &crate::keys::key_id(key)[..],
+        &recovery_code_hash(key, user_id, normalized),
+    ]
+    .concat()
+}
+
+/// Every stored form a typed code may have: under each key (the current one first), with its
+/// key id and, as codes were stored before keys could be rotated, without.
+pub fn recovery_code_candidates(
+    keys: &[[u8; 32]],
+    user_id: uuid::Uuid,
+    normalized: &str,
+) -> Vec<Vec<u8>> {
+    keys.iter()
+        .flat_map(|k| {
+            [
+                stored_recovery_code(k, user_id, normalized),
+                recovery_code_hash(k, user_id, normalized),
+            ]
+        })
+        .collect()
+}
+
 /// Keyed hash of a normalized recovery code, bound to its account.
 pub fn recovery_code_hash(key: &[u8; 32], user_id: uuid::Uuid, normalized: &str) -> Vec<u8> {
     let mut mac =

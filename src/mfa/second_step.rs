@@ -148,10 +148,13 @@ async fn check_recovery_code(
     client: &ClientInfo,
 ) -> Result<()> {
     let code = codes::normalize_recovery_code(raw).map_err(Error::invalid)?;
-    let hash = codes::recovery_code_hash(&state.settings.recovery_key, user.id, &code);
+    // Codes made before a key change still work while their key is listed as previous: they
+    // cannot be rehashed without the code, and a lost authenticator must not lock anyone out.
+    let keys = &state.settings.recovery_keys;
+    let candidates = codes::recovery_code_candidates(keys, user.id, &code);
     if !state
         .store
-        .use_recovery_code(user.id, &hash, crate::clock::now())
+        .use_recovery_code(user.id, &candidates, crate::clock::now())
         .await?
     {
         return Err(Error::InvalidCode);

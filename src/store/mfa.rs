@@ -68,24 +68,71 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Spends a recovery code; false if it is unknown or already spent.
+    /// Spends a recovery code stored as any of `code_hashes` (its forms under each key);
+    /// false if it is unknown or already spent.
     pub async fn use_recovery_code(
         &self,
         user_id: Uuid,
-        code_hash: &[u8],
+        code_hashes: &[Vec<u8>],
         now: i64,
     ) -> Result<bool, StoreError> {
-        let n = on_pool!(self, p => sqlx::query(
-            "UPDATE recovery_codes SET used_at = $1
-             WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+        for code_hash in code_hashes {
+            let n = on_pool!(self, p => sqlx::query(
+                "UPDATE recovery_codes SET used_at = $1
+                 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(user_id)
+            .bind(code_hash)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+            if n == 1 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Every sealed TOTP seed, for `rotate-key`.
+    pub async fn totp_seeds(&self) -> Result<Vec<(Uuid, Vec<u8>)>, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_as::<_, (Uuid, Vec<u8>)>(
+            "SELECT user_id, secret_sealed FROM totp_credentials ORDER BY user_id",
         )
-        .bind(now)
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// Replaces a sealed seed with the same seed sealed under another key, unless the seed
+    /// changed meanwhile (a new set-up). False when it did.
+    pub async fn reseal_totp(
+        &self,
+        user_id: Uuid,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<bool, StoreError> {
+        let n = on_pool!(self, p => sqlx::query(
+            "UPDATE totp_credentials SET secret_sealed = $1 WHERE user_id = $2 AND secret_sealed = $3",
+        )
+        .bind(new)
         .bind(user_id)
-        .bind(code_hash)
+        .bind(old)
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
         Ok(n == 1)
+    }
+
+    /// Accounts holding unused recovery codes that were not made under the key `key_id`
+    /// (stored as that id and a 32-byte hash): they still need a previous key.
+    pub async fn accounts_with_codes_not_under(&self, key_id: &[u8]) -> Result<i64, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(DISTINCT user_id) FROM recovery_codes
+             WHERE used_at IS NULL AND (length(code_hash) <> 36 OR substr(code_hash, 1, 4) <> $1)",
+        )
+        .bind(key_id)
+        .fetch_one(p)
+        .await)?)
     }
 
     pub async fn recovery_codes_left(&self, user_id: Uuid) -> Result<i64, StoreError> {

@@ -156,3 +156,120 @@ async fn bench_seed_refuses_a_database_with_real_accounts() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 accounts added; 3 in all"));
 }
+
+/// Runs `latchkey serve` in `cwd` expecting it to refuse to start; returns what it printed.
+fn refused(cwd: &std::path::Path, args: &[&str], env: &[(&str, &std::path::Path)]) -> String {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("LATCHKEY_DATABASE_URL")
+        .current_dir(cwd)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("latchkey serve started with {args:?} {env:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    stderr
+}
+
+/// Writes `text` to `path` with `mode`.
+fn write_with_mode(path: &std::path::Path, text: &str, mode: u32) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// ASVS 4.0.3 V2.10.3: the files holding the service's secrets (the server key, previous
+/// keys, the database and SMTP URLs, a configuration file with either URL) must be readable by
+/// their owner only. A server given one that others can read refuses to start and says how to
+/// fix it, rather than keep running with a secret that is no longer its own.
+#[test]
+fn secret_files_readable_by_others_are_refused() {
+    let cwd = tempfile::tempdir().unwrap();
+    let dir = cwd.path();
+    let key = "ab".repeat(32);
+    let assert_names = |stderr: String, path: &std::path::Path| {
+        let path = path.display().to_string();
+        assert!(stderr.contains(&format!("chmod 600 {path}")), "{stderr}");
+    };
+
+    let data = dir.join("data");
+    let data = ["--data-dir", data.to_str().unwrap()];
+    std::fs::create_dir(dir.join("data")).unwrap();
+    let secret_key = dir.join("data/secret.key");
+    write_with_mode(&secret_key, &key, 0o644);
+    assert_names(refused(dir, &data, &[]), &secret_key);
+    write_with_mode(&secret_key, &key, 0o640);
+    assert_names(refused(dir, &data, &[]), &secret_key);
+    std::fs::set_permissions(&secret_key, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let previous = dir.join("old.key");
+    write_with_mode(&previous, &"cd".repeat(32), 0o644);
+    let env = [("LATCHKEY_PREVIOUS_SECRET_KEY_FILES", previous.as_path())];
+    assert_names(refused(dir, &data, &env), &previous);
+
+    let url_file = dir.join("database-url");
+    write_with_mode(&url_file, "sqlite://other.db", 0o644);
+    let env = [("LATCHKEY_DATABASE_URL_FILE", url_file.as_path())];
+    assert_names(refused(dir, &data, &env), &url_file);
+
+    let smtp_file = dir.join("smtp-url");
+    write_with_mode(&smtp_file, "smtp://user:pass@127.0.0.1:25", 0o604);
+    let env = [("LATCHKEY_SMTP_URL_FILE", smtp_file.as_path())];
+    assert_names(refused(dir, &data, &env), &smtp_file);
+
+    let toml = dir.join("latchkey.toml");
+    let text = "data_dir = \"data\"\nsmtp_url = \"smtp://user:pass@127.0.0.1:25\"\n";
+    write_with_mode(&toml, text, 0o644);
+    let stderr = refused(dir, &["--config", toml.to_str().unwrap()], &[]);
+    assert_names(stderr, &toml);
+    assert!(
+        !dir.join("data/latchkey.db").exists(),
+        "refused before opening anything"
+    );
+}
+
+/// ASVS 4.0.3 V6.4.1: a vault (or Kubernetes, or systemd credentials) can hand the server its
+/// secrets as files outside the data directory, so they stay out of its backups; nothing is
+/// then created or read in the data directory in their place.
+#[tokio::test]
+async fn secrets_can_come_from_files_a_vault_mounts() {
+    let cwd = tempfile::tempdir().unwrap();
+    let vault = cwd.path().join("vault");
+    std::fs::create_dir(&vault).unwrap();
+    let key = vault.join("secret.key");
+    write_with_mode(&key, &"ef".repeat(32), 0o400);
+    let db = cwd.path().join("other.db");
+    let url_file = vault.join("database-url");
+    write_with_mode(&url_file, &format!("sqlite://{}\n", db.display()), 0o400);
+
+    let (child, url) = serve(
+        cwd.path(),
+        &["--listen", "127.0.0.1:0", "--data-dir", "data"],
+        &[
+            ("LATCHKEY_SECRET_KEY_FILE", key.to_str().unwrap()),
+            ("LATCHKEY_DATABASE_URL_FILE", url_file.to_str().unwrap()),
+        ],
+    );
+    let res = reqwest::get(format!("{url}/readyz")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(db.exists());
+    let data = cwd.path().join("data");
+    assert!(!data.join("latchkey.db").exists());
+    assert!(!data.join("secret.key").exists());
+    terminate(child);
+}

@@ -4,6 +4,8 @@
 //! V2.8.4 (each code used once), V2.8.5 (reuse is logged and the owner told), V2.6.1/V2.6.2
 //! (lookup secrets work once and carry ≥ 20 bits), V6.4.1 (secrets encrypted at rest).
 
+mod keys;
+
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, TestApp, assert_problem, csrf_from, plain_client, spawn_app};

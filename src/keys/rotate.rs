@@ -1,0 +1,93 @@
+//! `latchkey rotate-key`: after `secret_key_file` names a new key and the old one is listed in
+//! `previous_secret_key_files`, reseals what an old key sealed under the new one, so the old
+//! key can be dropped. Safe while servers run: each row is replaced only if it still holds
+//! what was read, and servers open both forms meanwhile.
+
+use std::fmt;
+
+use crate::keys::{KeyRing, key_id};
+use crate::mfa::{RECOVERY_KEY, TOTP_SEAL};
+use crate::store::Store;
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub key_id: String,
+    pub totp_resealed: u64,
+    /// Seeds none of the keys opens: sealed under a key that was not given.
+    pub totp_unreadable: u64,
+    /// Accounts with unused recovery codes hashed under an older key. A keyed hash cannot be
+    /// redone without the code, so those codes need their key until used or regenerated.
+    pub accounts_with_old_codes: i64,
+}
+
+pub async fn rotate(store: &Store, keys: &KeyRing) -> anyhow::Result<Report> {
+    let mut report = Report {
+        key_id: keys.current().id(),
+        ..Report::default()
+    };
+    let sealer = keys.sealer(TOTP_SEAL);
+    for (user, sealed) in store.totp_seeds().await? {
+        if sealer.is_current(&sealed) {
+            continue;
+        }
+        let Some(seed) = sealer.open(&sealed, user.as_bytes()) else {
+            tracing::warn!(%user, "a two-factor secret opens with none of the keys given");
+            report.totp_unreadable += 1;
+            continue;
+        };
+        // A row changed meanwhile was just sealed under the current key by a new set-up.
+        if store
+            .reseal_totp(user, &sealed, &sealer.seal(&seed, user.as_bytes()))
+            .await?
+        {
+            report.totp_resealed += 1;
+        }
+    }
+    let codes_key = key_id(&keys.derive(RECOVERY_KEY));
+    report.accounts_with_old_codes = store.accounts_with_codes_not_under(&codes_key).await?;
+    Ok(report)
+}
+
+impl Report {
+    /// Whether anything still needs a previous key.
+    pub fn previous_keys_needed(&self) -> bool {
+        self.totp_unreadable > 0 || self.accounts_with_old_codes > 0
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.totp_resealed;
+        let s = if n == 1 { "" } else { "s" };
+        writeln!(
+            f,
+            "Resealed {n} two-factor secret{s} under key {}.",
+            self.key_id
+        )?;
+        if self.totp_unreadable > 0 {
+            writeln!(
+                f,
+                "{} two-factor secrets open with none of the keys given and were left as they \
+                 are: add the key that sealed them to previous_secret_key_files and run again.",
+                self.totp_unreadable
+            )?;
+        }
+        if self.accounts_with_old_codes > 0 {
+            writeln!(
+                f,
+                "{} account(s) hold recovery codes made under an older key. They keep working \
+                 while that key is in previous_secret_key_files, and stop working once it is \
+                 removed; new codes (account settings) are made under the current key.",
+                self.accounts_with_old_codes
+            )?;
+        }
+        if !self.previous_keys_needed() {
+            writeln!(
+                f,
+                "Nothing needs the previous keys any more: remove previous_secret_key_files \
+                 and destroy the old key files."
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,163 @@
+//! Two-factor authentication across changes of the server key: ASVS 4.0.3 V6.2.4 (keys can be
+//! replaced), V2.10.1 (the service's secret is not an unchangeable credential) and V4.1.5 (a
+//! second factor that cannot be checked refuses the sign-in).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use super::{oathtool, password_step, post, second_step};
+use crate::helpers::{PASSWORD, TestApp, assert_problem, spawn_app, spawn_app_with};
+
+/// A server on `app`'s database with `key` as `secret_key_file` and `previous` keys.
+async fn same_database(app: &TestApp, key: &Path, previous: &[PathBuf]) -> TestApp {
+    let (data_dir, shared) = (app.dir.path().join("data"), app.database_url.clone());
+    let (key, previous) = (key.to_owned(), previous.to_vec());
+    spawn_app_with(move |c| {
+        c.data_dir = data_dir;
+        if let Some(url) = shared {
+            c.database_url = Some(url.into());
+        }
+        c.secret_key_file = Some(key);
+        c.previous_secret_key_files = previous;
+    })
+    .await
+}
+
+/// Runs `latchkey rotate-key` on `app`'s database; returns what it printed.
+fn rotate_key(app: &TestApp, key: &Path, previous: &[PathBuf]) -> String {
+    let data_dir = app.dir.path().join("data");
+    let target = match &app.database_url {
+        Some(url) => ["--database-url", url.as_str()],
+        None => ["--data-dir", data_dir.to_str().unwrap()],
+    };
+    let previous: Vec<&str> = previous.iter().map(|p| p.to_str().unwrap()).collect();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
+        .arg("rotate-key")
+        .args(target)
+        .env_remove("LATCHKEY_DATABASE_URL")
+        .env("LATCHKEY_SECRET_KEY_FILE", key)
+        .env("LATCHKEY_PREVIOUS_SECRET_KEY_FILES", previous.join(","))
+        .current_dir(app.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Turns 2FA on with the code of the previous time step, leaving this one and the next for
+/// sign-ins (each step works once). Returns (secret, recovery codes).
+async fn enable_2fa_a_step_early(app: &TestApp, name: &str) -> (String, Vec<String>) {
+    let token = app.signup(name).await["token"].as_str().unwrap().to_owned();
+    let body = json!({"password": PASSWORD});
+    let setup: Value = post(app, "/api/v1/me/mfa/totp/setup", &token, &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    let code = json!({"code": oathtool(&secret, -30)});
+    let res = post(app, "/api/v1/me/mfa/totp/enable", &token, &code).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let codes = body["recovery_codes"].as_array().unwrap().iter();
+    (
+        secret,
+        codes.map(|c| c.as_str().unwrap().to_owned()).collect(),
+    )
+}
+
+async fn sign_in_with(app: &TestApp, name: &str, proof: Value) -> reqwest::Response {
+    let mut body = proof;
+    body["mfa_token"] = password_step(app, name).await.into();
+    second_step(app, &body).await
+}
+
+#[tokio::test]
+async fn two_factor_survives_a_secret_key_rotation() {
+    let a = spawn_app().await;
+    let (secret, codes) = enable_2fa_a_step_early(&a, "rotor").await;
+    let old_key = a.dir.path().join("data/secret.key");
+    let keys = tempfile::tempdir().unwrap();
+    let new_key = keys.path().join("new.key");
+
+    // B has a new key (generated at start) and the old one as previous.
+    let b = same_database(&a, &new_key, std::slice::from_ref(&old_key)).await;
+    let res = sign_in_with(&b, "rotor", json!({"code": oathtool(&secret, 0)})).await;
+    assert_eq!(res.status(), 200);
+    let res = sign_in_with(&b, "rotor", json!({"recovery_code": codes[0]})).await;
+    assert_eq!(res.status(), 200);
+
+    let report = rotate_key(&a, &new_key, std::slice::from_ref(&old_key));
+    assert!(report.contains("Resealed 1 two-factor secret "), "{report}");
+    assert!(
+        report.contains("1 account(s) hold recovery codes"),
+        "{report}"
+    );
+
+    // C has only the new key: the resealed seed opens. Codes made under the old key need it
+    // (they cannot be rehashed without the code), so new ones are made here.
+    let c = same_database(&a, &new_key, &[]).await;
+    let res = sign_in_with(&c, "rotor", json!({"code": oathtool(&secret, 30)})).await;
+    assert_eq!(res.status(), 200);
+    let token = res.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = sign_in_with(&c, "rotor", json!({"recovery_code": codes[1]})).await;
+    assert_problem(res, 401, "invalid_code").await;
+    let body = json!({"password": PASSWORD});
+    let res = post(&c, "/api/v1/me/mfa/recovery-codes", &token, &body).await;
+    assert_eq!(res.status(), 200);
+    let fresh: Value = res.json().await.unwrap();
+    let fresh = fresh["recovery_codes"][0].as_str().unwrap();
+    let res = sign_in_with(&c, "rotor", json!({"recovery_code": fresh})).await;
+    assert_eq!(res.status(), 200);
+
+    let report = rotate_key(&a, &new_key, std::slice::from_ref(&old_key));
+    assert!(report.contains("Resealed 0 two-factor secrets"), "{report}");
+    assert!(
+        report.contains("Nothing needs the previous keys"),
+        "{report}"
+    );
+}
+
+/// ASVS 4.0.3 V4.1.5: when the server cannot check a second factor (its sealed seed was
+/// altered, or was sealed under a key this server lacks: the same failure to open), the right
+/// code gets a clear error and no session, never a way around the check.
+#[tokio::test]
+async fn a_second_factor_that_cannot_be_checked_refuses_the_sign_in() {
+    let app = spawn_app().await;
+    let (secret, token, _) = super::with_2fa(&app, "broken").await;
+    let before = sessions(&app, &token).await;
+
+    // Well-formed (version 1, some key id, nonce, tag) but opening with no key.
+    let garbage = format!("01{}", "ab".repeat(4 + 24 + 16 + 20));
+    let literal = if app.engine == "postgres" {
+        format!("'\\x{garbage}'::bytea")
+    } else {
+        format!("X'{garbage}'")
+    };
+    app.execute_sql(&format!(
+        "UPDATE totp_credentials SET secret_sealed = {literal}"
+    ))
+    .await;
+
+    let res = sign_in_with(&app, "broken", json!({"code": oathtool(&secret, 30)})).await;
+    let body = assert_problem(res, 500, "second_factor_unavailable").await;
+    assert!(body.get("token").is_none(), "{body}");
+    assert_eq!(before.len(), 1);
+    assert_eq!(sessions(&app, &token).await, before, "no new session");
+}
+
+/// The ids of the account's sessions.
+async fn sessions(app: &TestApp, token: &str) -> Vec<Value> {
+    let res = app.get_bearer("/api/v1/me/sessions", token).await;
+    assert_eq!(res.status(), 200);
+    let list: Vec<Value> = res.json().await.unwrap();
+    list.iter().map(|s| s["id"].clone()).collect()
+}
