@@ -114,7 +114,7 @@ impl Application {
         };
         let state = AppState {
             store,
-            hasher: Hasher::new(&config.argon2)?,
+            hasher: Hasher::new(&config.argon2, keys.sealer(crate::auth::pepper::PEPPER))?,
             settings: Arc::new(settings),
             mail_queued: Arc::new(Notify::new()),
         };

@@ -263,9 +263,10 @@ async fn run_bench(
         BenchCommand::Seed { users, server } => {
             let config = Config::load(config_file, server)?;
             std::fs::create_dir_all(&config.data_dir)?;
+            let pepper = bench::seed::server_pepper(&config)?;
             let store = open_store(&config).await?;
             store.migrate().await?;
-            let added = bench::seed::seed(&store, users, &config.argon2).await?;
+            let added = bench::seed::seed(&store, users, &config.argon2, &pepper).await?;
             println!(
                 "{added} accounts added; {} in all ({}).",
                 store.user_count().await?,

@@ -2,7 +2,8 @@
 //! own 19 MiB working memory and reuses it for every hash, so memory stays flat however many
 //! sign-ins arrive (allocating it per hash let the allocator's per-thread arenas grow to
 //! hundreds of MB under load). Jobs wait in a short queue; when it is full, callers get
-//! `Overloaded` (503 with Retry-After) at once instead of piling up.
+//! `Overloaded` (503 with Retry-After) at once instead of piling up. Hashes are stored
+//! peppered (`auth::pepper`).
 
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
@@ -16,8 +17,10 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
 
+use super::pepper;
 use crate::config::Argon2Config;
 use crate::error::{Error, Result};
+use crate::keys::Sealer;
 
 #[derive(Clone)]
 pub struct Hasher {
@@ -26,6 +29,7 @@ pub struct Hasher {
     dummy_hash: Arc<str>,
     /// What new hashes are made with; a stored hash made otherwise is replaced at sign-in.
     params: Params,
+    pepper: Sealer,
 }
 
 enum Job {
@@ -34,7 +38,7 @@ enum Job {
 }
 
 impl Hasher {
-    pub fn new(config: &Argon2Config) -> anyhow::Result<Self> {
+    pub fn new(config: &Argon2Config, pepper: Sealer) -> anyhow::Result<Self> {
         let params = Params::new(
             config.memory_kib,
             config.iterations,
@@ -59,27 +63,38 @@ impl Hasher {
         let mut seed = [0u8; 24];
         rand::fill(&mut seed);
         let mut blocks = Vec::new();
-        let dummy_hash = hash_with(&params, &hex::encode(seed), &mut blocks)?.into();
+        let dummy_hash = hash_with(&params, &hex::encode(seed), &mut blocks)?;
+        let dummy_hash = pepper::peppered(&pepper, &dummy_hash)
+            .ok_or_else(|| anyhow!("the dummy hash is not Argon2id"))?
+            .into();
         Ok(Self {
             jobs,
             dummy_hash,
             params,
+            pepper,
         })
     }
 
+    /// A new hash of `password`, peppered, as stored.
     pub async fn hash(&self, password: &str) -> Result<String> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Hash(SecretString::from(password), reply))?;
-        answer
+        let plain = answer
             .await
-            .map_err(|_| Error::Internal(anyhow!("the hashing thread stopped")))
+            .map_err(|_| Error::Internal(anyhow!("the hashing thread stopped")))?;
+        pepper::peppered(&self.pepper, &plain)
+            .ok_or_else(|| Error::Internal(anyhow!("a new hash is not Argon2id")))
     }
 
-    /// Checks `password` against `hash`, or against a dummy hash when there is none, so the
-    /// answer takes as long for an unknown account as for a known one.
+    /// Checks `password` against a stored hash, or against a dummy hash when there is none
+    /// (or it is peppered under a key this server lacks), so the answer takes as long for an
+    /// unknown account as for a known one.
     pub async fn verify(&self, password: &str, hash: Option<String>) -> Result<bool> {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
+        let plain = hash.and_then(|stored| pepper::unpeppered(&self.pepper, &stored));
+        let known = plain.is_some();
+        let hash = plain.unwrap_or_else(|| {
+            pepper::unpeppered(&self.pepper, &self.dummy_hash).unwrap_or_default()
+        });
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Verify(SecretString::from(password), hash, reply))?;
         let matched = answer
@@ -91,8 +106,11 @@ impl Hasher {
     /// Whether `stored` was made as new hashes are now: Argon2id, version 19, with the
     /// configured memory, passes and lanes. Verification reads the parameters from each hash, so
     /// older ones keep working; this says which to replace once the password is known.
+    /// Also false for a hash not peppered under the current key: the next sign-in peppers it.
     pub fn is_current(&self, stored: &str) -> bool {
-        is_made_with(stored, &self.params)
+        pepper::is_current(&self.pepper, stored)
+            && pepper::unpeppered(&self.pepper, stored)
+                .is_some_and(|plain| is_made_with(&plain, &self.params))
     }
 
     fn submit(&self, job: Job) -> Result<()> {

@@ -2,6 +2,7 @@
 
 mod hasher;
 pub mod login;
+pub mod pepper;
 pub mod reauth;
 pub mod sessions;
 pub mod throttle;

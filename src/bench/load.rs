@@ -69,7 +69,13 @@ async fn start(opts: &Options, argon: &Argon2Config) -> anyhow::Result<Server> {
         config.database_url = opts.database_url.clone().map(Into::into);
         let store = crate::app::open_store(&config).await?;
         store.migrate().await?;
-        seed(&store, opts.users, argon).await?;
+        seed(
+            &store,
+            opts.users,
+            argon,
+            &super::seed::server_pepper(&config)?,
+        )
+        .await?;
         store.close().await;
     }
     let mut cmd = Command::new(std::env::current_exe()?);

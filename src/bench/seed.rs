@@ -12,14 +12,28 @@ use uuid::Uuid;
 
 use crate::config::Argon2Config;
 use crate::domain::{SecretToken, TokenKind};
+use crate::keys::Sealer;
 use crate::store::{SeedAccount, Store};
 
 pub const PASSWORD: &str = "benchmark password";
 const BATCH: usize = 1000;
 
+/// The pepper of the server that will use `config`'s database (its key is created if new), so
+/// seeded hashes are peppered as its own are and not redone at their first sign-in.
+pub fn server_pepper(config: &crate::config::Config) -> anyhow::Result<Sealer> {
+    let keys =
+        crate::keys::KeyRing::load(&config.secret_key_path(), &config.previous_secret_key_files)?;
+    Ok(keys.sealer(crate::auth::pepper::PEPPER))
+}
+
 /// Adds accounts until the store holds `users` in all; returns how many were added. Refuses,
 /// adding none, when the store holds an account an earlier seeding did not make.
-pub async fn seed(store: &Store, users: u64, argon: &Argon2Config) -> anyhow::Result<u64> {
+pub async fn seed(
+    store: &Store,
+    users: u64,
+    argon: &Argon2Config,
+    pepper: &Sealer,
+) -> anyhow::Result<u64> {
     let others = store.non_seed_user_count().await?;
     if others > 0 {
         bail!(
@@ -34,6 +48,8 @@ pub async fn seed(store: &Store, users: u64, argon: &Argon2Config) -> anyhow::Re
         .hash_password(PASSWORD.as_bytes())
         .map_err(|e| anyhow!("{e}"))?
         .to_string();
+    let hash = crate::auth::pepper::peppered(pepper, &hash)
+        .ok_or_else(|| anyhow!("the seed hash is not Argon2id"))?;
     let have = u64::try_from(store.user_count().await?)?;
     let started = Instant::now();
     let now = crate::clock::now();

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use crate::auth::pepper::{self, PEPPER, Reseal};
 use crate::keys::{KeyRing, key_id};
 use crate::mfa::{RECOVERY_KEY, TOTP_SEAL};
 use crate::store::Store;
@@ -15,6 +16,9 @@ pub struct Report {
     pub totp_resealed: u64,
     /// Seeds none of the keys opens: sealed under a key that was not given.
     pub totp_unreadable: u64,
+    pub passwords_resealed: u64,
+    /// Password hashes peppered under a key that was not given.
+    pub passwords_unreadable: u64,
     /// Accounts with unused recovery codes hashed under an older key. A keyed hash cannot be
     /// redone without the code, so those codes need their key until used or regenerated.
     pub accounts_with_old_codes: i64,
@@ -43,15 +47,46 @@ pub async fn rotate(store: &Store, keys: &KeyRing) -> anyhow::Result<Report> {
             report.totp_resealed += 1;
         }
     }
+    reseal_passwords(store, keys, &mut report).await?;
     let codes_key = key_id(&keys.derive(RECOVERY_KEY));
     report.accounts_with_old_codes = store.accounts_with_codes_not_under(&codes_key).await?;
     Ok(report)
 }
 
+/// Peppers password hashes made before the pepper and moves older ones to the current key;
+/// no password is needed, since the pepper seals the finished hash.
+async fn reseal_passwords(
+    store: &Store,
+    keys: &KeyRing,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let pepper = keys.sealer(PEPPER);
+    let mut tx = store.begin().await?;
+    for (user, stored) in tx.password_hashes().await? {
+        match pepper::reseal(&pepper, &stored) {
+            Reseal::Current => {}
+            Reseal::Unreadable => {
+                tracing::warn!(%user, "a password hash opens with none of the keys given");
+                report.passwords_unreadable += 1;
+            }
+            // A hash changed meanwhile was just made under the current key.
+            Reseal::New(new) => {
+                if tx.upgrade_password_hash(user, &stored, &new).await? {
+                    report.passwords_resealed += 1;
+                }
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 impl Report {
     /// Whether anything still needs a previous key.
     pub fn previous_keys_needed(&self) -> bool {
-        self.totp_unreadable > 0 || self.accounts_with_old_codes > 0
+        self.totp_unreadable > 0
+            || self.passwords_unreadable > 0
+            || self.accounts_with_old_codes > 0
     }
 }
 
@@ -64,6 +99,17 @@ impl fmt::Display for Report {
             "Resealed {n} two-factor secret{s} under key {}.",
             self.key_id
         )?;
+        let n = self.passwords_resealed;
+        let s = if n == 1 { "" } else { "es" };
+        writeln!(f, "Resealed {n} password hash{s}.")?;
+        if self.passwords_unreadable > 0 {
+            writeln!(
+                f,
+                "{} password hashes open with none of the keys given and were left as they \
+                 are: add the key that sealed them to previous_secret_key_files and run again.",
+                self.passwords_unreadable
+            )?;
+        }
         if self.totp_unreadable > 0 {
             writeln!(
                 f,

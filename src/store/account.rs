@@ -143,6 +143,15 @@ impl Tx {
         Ok(rows == 1)
     }
 
+    /// Every stored password hash, for `rotate-key`.
+    pub async fn password_hashes(&mut self) -> Result<Vec<(Uuid, String)>, StoreError> {
+        Ok(on_tx!(self, c => sqlx::query_as::<_, (Uuid, String)>(
+            "SELECT id, password_hash FROM users WHERE password_hash IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(c)
+        .await)?)
+    }
+
     pub async fn insert_password_reset(
         &mut self,
         token_hash: &[u8],

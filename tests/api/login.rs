@@ -237,7 +237,10 @@ async fn a_password_hashed_with_old_parameters_is_rehashed_at_sign_in() {
     before.signup("steady").await;
     let hash_sql = "SELECT password_hash FROM users WHERE username_norm = 'steady'";
     let old = before.query_text(hash_sql).await;
-    assert!(old.starts_with("$argon2id$v=19$m=8192,t=2,p=1$"), "{old}");
+    assert!(
+        old.starts_with("$latchkey-argon2id$v=19$m=8192,t=2,p=1$"),
+        "{old}"
+    );
 
     // The same database, served with the default parameters (OWASP's 19 MiB).
     let data_dir = before.dir.path().join("data");
@@ -251,7 +254,10 @@ async fn a_password_hashed_with_old_parameters_is_rehashed_at_sign_in() {
     .await;
     assert_eq!(login(&after, "steady", PASSWORD, false).await.status(), 200);
     let new = before.query_text(hash_sql).await;
-    assert!(new.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{new}");
+    assert!(
+        new.starts_with("$latchkey-argon2id$v=19$m=19456,t=2,p=1$"),
+        "{new}"
+    );
 
     assert_eq!(login(&after, "steady", PASSWORD, false).await.status(), 200);
     assert_eq!(before.query_text(hash_sql).await, new, "rehashed only once");

@@ -174,7 +174,7 @@ async fn the_database_holds_neither_passwords_nor_session_tokens_in_the_clear() 
     );
     assert!(!text.contains(PASSWORD));
     assert!(!text.contains(&token));
-    assert!(text.contains("$argon2id$v=19$m=19456,t=2,p=1$"));
+    assert!(text.contains("$latchkey-argon2id$v=19$m=19456,t=2,p=1$"));
 }
 
 /// ASVS 4.0.3 V2.1.4: any printable Unicode character is welcome, spaces and emoji included,

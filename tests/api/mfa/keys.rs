@@ -161,3 +161,65 @@ async fn sessions(app: &TestApp, token: &str) -> Vec<Value> {
     let list: Vec<Value> = res.json().await.unwrap();
     list.iter().map(|s| s["id"].clone()).collect()
 }
+
+async fn sign_in_status(app: &TestApp, name: &str) -> u16 {
+    crate::helpers::plain_client()
+        .post(app.at("/api/v1/login"))
+        .json(&json!({"login": name, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// ASVS 4.0.3 V2.4.5: password hashes are peppered (encrypted under a key derived from the
+/// server key), so a copy of the database alone cannot even be checked against a guess: a
+/// server with another key refuses the right password. `rotate-key` peppers hashes stored
+/// before the pepper and moves them to a new key, without anyone's password.
+#[tokio::test]
+async fn a_password_hash_is_useless_without_the_server_key() {
+    use argon2::password_hash::PasswordHasher;
+    let a = spawn_app().await;
+    a.signup("peppered").await;
+    let hash_sql = "SELECT password_hash FROM users WHERE username_norm = 'peppered'";
+    let stored = a.query_text(hash_sql).await;
+    assert!(stored.starts_with("$latchkey-argon2id$v=19$"), "{stored}");
+    let old_key = a.dir.path().join("data/secret.key");
+    let keys = tempfile::tempdir().unwrap();
+
+    let stranger = same_database(&a, &keys.path().join("other.key"), &[]).await;
+    assert_eq!(sign_in_status(&stranger, "peppered").await, 401);
+    assert_eq!(sign_in_status(&a, "peppered").await, 200);
+
+    // A hash from before the pepper still signs in, and rotate-key peppers it.
+    let plain = argon2::Argon2::default()
+        .hash_password(PASSWORD.as_bytes())
+        .unwrap()
+        .to_string();
+    a.execute_sql(&format!(
+        "UPDATE users SET password_hash = '{plain}' WHERE username_norm = 'peppered'"
+    ))
+    .await;
+    let report = rotate_key(&a, &old_key, &[]);
+    assert!(report.contains("Resealed 1 password hash."), "{report}");
+    assert!(
+        a.query_text(hash_sql)
+            .await
+            .starts_with("$latchkey-argon2id$")
+    );
+    assert_eq!(sign_in_status(&stranger, "peppered").await, 401);
+
+    // Moving to a new key: once resealed, a server with only the new key signs in.
+    let new_key = keys.path().join("new.key");
+    let _generates_new_key = same_database(&a, &new_key, std::slice::from_ref(&old_key)).await;
+    let report = rotate_key(&a, &new_key, std::slice::from_ref(&old_key));
+    assert!(report.contains("Resealed 1 password hash."), "{report}");
+    let only_new = same_database(&a, &new_key, &[]).await;
+    assert_eq!(sign_in_status(&only_new, "peppered").await, 200);
+    assert_eq!(
+        sign_in_status(&a, "peppered").await,
+        401,
+        "the old key alone no longer opens it"
+    );
+}
