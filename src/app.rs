@@ -72,7 +72,7 @@ impl Application {
 
         let store = open_store(&config)
             .await?
-            .seal_outbox_with(keys.sealer("latchkey outbox v1"));
+            .seal_outbox_with(keys.sealer(crate::mail::OUTBOX_SEAL));
         store.migrate().await.context("applying migrations")?;
 
         let listener = TcpListener::bind(config.listen)

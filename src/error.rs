@@ -30,7 +30,8 @@ pub enum Error {
     InvalidPassword,
     #[error(
         "Your password appears in lists of leaked passwords, so it can no longer be used to \
-         sign in. We have emailed you a link to choose a new one."
+         sign in. Choose a new one with the link we are emailing you, or through \"Trouble \
+         signing in?\" if it does not arrive."
     )]
     PasswordResetRequired,
     #[error("two-factor authentication is already on")]

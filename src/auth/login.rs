@@ -99,7 +99,11 @@ pub async fn login(
     }
     if Password::is_common(password) {
         // As GitHub does with a breached password (ASVS V2.1.7): whoever else knows it cannot
-        // get in either, so the way back in goes through the owner's mailbox.
+        // get in either, so the way back in goes through the owner's mailbox. The answer
+        // confirms the password to whoever typed it, so it counts as a failure on both
+        // throttles: spraying the common list stays as slow as guessing.
+        throttle::hit(&state.store, &ip_key, ip_rule).await?;
+        throttle::hit(&state.store, &account_key, account_rule).await?;
         crate::accounts::password::send_recovery(state, &user.email).await?;
         tracing::info!(user = %user.id, "sign-in refused: breached password, reset mailed");
         return Err(Error::PasswordResetRequired);

@@ -33,10 +33,10 @@ pub async fn confirm_password(state: &AppState, user: &User, password: &str) -> 
 /// (ending other sessions).
 pub async fn reauthenticate(state: &AppState, me: &Current, password: &str) -> Result<()> {
     confirm_password(state, &me.user, password).await?;
-    state
-        .store
-        .mark_reauthenticated(me.session_id, crate::clock::now())
+    let mut tx = state.store.begin().await?;
+    tx.set_credentials_entered_at(me.session_id, crate::clock::now())
         .await?;
+    tx.commit().await?;
     tracing::info!(user = %me.user.id, session = %me.session_id, "password re-entered");
     Ok(())
 }

@@ -184,10 +184,11 @@ impl Api {
         if res.status() == reqwest::StatusCode::FORBIDDEN {
             let problem: serde_json::Value = res.json().await.unwrap_or_default();
             if problem["code"] == "reauthentication_required" {
-                // The CLI holds no password to re-enter: a new sign-in is the re-entry.
+                // The CLI holds no password to re-enter, and a grant is only as fresh as the
+                // browser session that approved it.
                 bail!(
-                    "ending other sessions needs a sign-in within the last 15 minutes; run \
-                     `latchkey login` and try again"
+                    "ending other sessions needs a sign-in within the last 15 minutes: sign in \
+                     again in the browser, then run `latchkey login` and try again"
                 );
             }
             bail!("{}", problem["detail"].as_str().unwrap_or("not allowed"));

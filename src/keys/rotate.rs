@@ -19,6 +19,8 @@ pub struct Report {
     pub passwords_resealed: u64,
     /// Password hashes peppered under a key that was not given.
     pub passwords_unreadable: u64,
+    /// Mail waiting for delivery, sealed under an older key: it needs that key until sent.
+    pub mail_on_old_keys: usize,
     /// Accounts with unused recovery codes hashed under an older key. A keyed hash cannot be
     /// redone without the code, so those codes need their key until used or regenerated.
     pub accounts_with_old_codes: i64,
@@ -48,6 +50,13 @@ pub async fn rotate(store: &Store, keys: &KeyRing) -> anyhow::Result<Report> {
         }
     }
     reseal_passwords(store, keys, &mut report).await?;
+    let outbox = keys.sealer(crate::mail::OUTBOX_SEAL);
+    report.mail_on_old_keys = store
+        .unsent_sealed_bodies()
+        .await?
+        .iter()
+        .filter(|sealed| !outbox.is_current(sealed))
+        .count();
     let codes_key = key_id(&keys.derive(RECOVERY_KEY));
     report.accounts_with_old_codes = store.accounts_with_codes_not_under(&codes_key).await?;
     Ok(report)
@@ -86,6 +95,7 @@ impl Report {
     pub fn previous_keys_needed(&self) -> bool {
         self.totp_unreadable > 0
             || self.passwords_unreadable > 0
+            || self.mail_on_old_keys > 0
             || self.accounts_with_old_codes > 0
     }
 }
@@ -108,6 +118,14 @@ impl fmt::Display for Report {
                 "{} password hashes open with none of the keys given and were left as they \
                  are: add the key that sealed them to previous_secret_key_files and run again.",
                 self.passwords_unreadable
+            )?;
+        }
+        if self.mail_on_old_keys > 0 {
+            writeln!(
+                f,
+                "{} message(s) waiting in the outbox were sealed under an older key and need it \
+                 until delivered: run again once the mail server has taken them.",
+                self.mail_on_old_keys
             )?;
         }
         if self.totp_unreadable > 0 {

@@ -28,9 +28,17 @@ pub struct Worker {
 
 impl Worker {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut purged_at: Option<std::time::Instant> = None;
         loop {
             if let Err(e) = self.drain().await {
                 tracing::warn!(error = %e, "mail worker could not read the outbox");
+            }
+            // Also hourly, so a quiet server forgets old mail too.
+            if purged_at.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
+                match self.store.purge_sent_mail(clock::now()).await {
+                    Ok(_) => purged_at = Some(std::time::Instant::now()),
+                    Err(e) => tracing::warn!(error = %e, "mail worker could not purge the outbox"),
+                }
             }
             tokio::select! {
                 () = self.wake.notified() => {}

@@ -59,6 +59,7 @@ pub async fn start(state: &AppState, device_name: Option<&str>) -> Result<Device
         last_poll_at: None,
         user_id: None,
         approved: None,
+        authenticated_at: None,
     };
     state
         .store
@@ -90,7 +91,12 @@ pub async fn decide(state: &AppState, me: &Current, typed: &str, approve: bool) 
     let device = lookup(state, typed).await?;
     if state
         .store
-        .decide_device(&device.user_code, me.user.id, approve)
+        .decide_device(
+            &device.user_code,
+            me.user.id,
+            approve,
+            state.store.credentials_entered_at(me.session_id).await?,
+        )
         .await?
     {
         Ok(())
@@ -144,7 +150,15 @@ pub async fn poll(
             if !tx.take_device_code(&hash.0).await? {
                 return Err(UNKNOWN);
             }
-            let (_, tokens) = grant(&mut tx, state, user_id, &record.device_name, client).await?;
+            let (_, tokens) = grant(
+                &mut tx,
+                state,
+                user_id,
+                &record.device_name,
+                record.authenticated_at,
+                client,
+            )
+            .await?;
             tx.commit().await?;
             state.mail_queued.notify_one();
             Ok(tokens)

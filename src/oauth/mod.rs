@@ -220,6 +220,7 @@ pub async fn approve(state: &AppState, me: &Current, id: Uuid) -> Result<String>
         expires_at: now + CODE_TTL_SECS,
         used_at: None,
         session_id: None,
+        authenticated_at: state.store.credentials_entered_at(me.session_id).await?,
     };
     state
         .store
@@ -256,6 +257,7 @@ async fn grant(
     state: &AppState,
     user_id: Uuid,
     device_name: &str,
+    authenticated_at: Option<i64>,
     client: &ClientInfo,
 ) -> Result<(Uuid, TokenResponse)> {
     let named = ClientInfo {
@@ -263,6 +265,10 @@ async fn grant(
         user_agent: format!("{CLI_NAME} on {device_name}"),
     };
     let session = sessions::issue(tx, user_id, "cli", true, &named).await?;
+    // No password was typed for this session: its credentials are as old as the approver's,
+    // so a grant approved from an old session cannot end other sessions (ASVS V3.3.4).
+    tx.set_credentials_entered_at(session.session_id, authenticated_at.unwrap_or(0))
+        .await?;
     if session.new_device
         && let Some(user) = state.store.user_by_id(user_id).await?
     {
@@ -338,8 +344,15 @@ pub async fn exchange_code(
             "The code_verifier does not match the code_challenge.",
         ));
     }
-    let (session_id, tokens) =
-        grant(&mut tx, state, record.user_id, &record.device_name, client).await?;
+    let (session_id, tokens) = grant(
+        &mut tx,
+        state,
+        record.user_id,
+        &record.device_name,
+        record.authenticated_at,
+        client,
+    )
+    .await?;
     tx.set_code_session(&hash.0, session_id).await?;
     tx.commit().await?;
     state.mail_queued.notify_one();

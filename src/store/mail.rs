@@ -61,13 +61,18 @@ struct Bodies {
 const MAIL_COLUMNS: &str = "id, recipient, subject, text_body, html_body, sealed_body, created_at, \
                             attempts, next_attempt_at, sent_at";
 
+/// What a sealed body is bound to: its row and its recipient, so it opens for no other.
+fn bound_to(id: Uuid, recipient: &str) -> Vec<u8> {
+    [id.as_bytes(), recipient.as_bytes()].concat()
+}
+
 impl MailRow {
     fn open(self, sealer: Option<&Sealer>) -> QueuedMail {
         // Rows queued before bodies were sealed carry them in the clear columns.
         let (text_body, html_body, unreadable) = match &self.sealed_body {
             None => (self.text_body, self.html_body, false),
             Some(sealed) => sealer
-                .and_then(|s| s.open(sealed, self.id.as_bytes()))
+                .and_then(|s| s.open(sealed, &bound_to(self.id, &self.recipient)))
                 .and_then(|plain| serde_json::from_slice::<Bodies>(&plain).ok())
                 .map_or((String::new(), String::new(), true), |b| {
                     (b.text, b.html, false)
@@ -104,7 +109,7 @@ impl Tx {
         .bind(id)
         .bind(&m.recipient)
         .bind(&m.subject)
-        .bind(sealer.seal(&bodies, id.as_bytes()))
+        .bind(sealer.seal(&bodies, &bound_to(id, &m.recipient)))
         .bind(now)
         .execute(c)
         .await
@@ -131,6 +136,15 @@ impl Store {
         rows.into_iter()
             .map(|r| r.open(self.outbox.as_ref()))
             .collect()
+    }
+
+    /// The sealed bodies of mail not delivered yet, for `rotate-key` to count.
+    pub async fn unsent_sealed_bodies(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_scalar::<_, Vec<u8>>(
+            "SELECT sealed_body FROM outbox WHERE sent_at IS NULL AND sealed_body IS NOT NULL",
+        )
+        .fetch_all(p)
+        .await)?)
     }
 
     /// Deletes mail delivered more than a week before `now`.

@@ -24,6 +24,8 @@ pub struct OauthCode {
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub session_id: Option<Uuid>,
+    /// When the approving session last entered credentials; the grant's session inherits it.
+    pub authenticated_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -43,12 +45,14 @@ pub struct DeviceCode {
     pub last_poll_at: Option<i64>,
     pub user_id: Option<Uuid>,
     pub approved: Option<bool>,
+    /// As for `OauthCode`: set with the approval.
+    pub authenticated_at: Option<i64>,
 }
 
-const CODE_COLUMNS: &str =
-    "user_id, redirect_uri, code_challenge, device_name, expires_at, used_at, session_id";
-const DEVICE_COLUMNS: &str =
-    "user_code, device_name, expires_at, interval_secs, last_poll_at, user_id, approved";
+const CODE_COLUMNS: &str = "user_id, redirect_uri, code_challenge, device_name, expires_at, \
+                            used_at, session_id, authenticated_at";
+const DEVICE_COLUMNS: &str = "user_code, device_name, expires_at, interval_secs, last_poll_at, \
+                              user_id, approved, authenticated_at";
 
 impl Store {
     pub async fn insert_oauth_request(&self, r: &OauthRequest, now: i64) -> Result<(), StoreError> {
@@ -95,8 +99,8 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         on_pool!(self, p => sqlx::query(
-            "INSERT INTO oauth_codes (code_hash, user_id, redirect_uri, code_challenge, device_name, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO oauth_codes (code_hash, user_id, redirect_uri, code_challenge, device_name, created_at, expires_at, authenticated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(code_hash)
         .bind(c.user_id)
@@ -105,6 +109,7 @@ impl Store {
         .bind(&c.device_name)
         .bind(now)
         .bind(c.expires_at)
+        .bind(c.authenticated_at)
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
@@ -203,13 +208,16 @@ impl Store {
         user_code: &str,
         user_id: Uuid,
         approved: bool,
+        authenticated_at: Option<i64>,
     ) -> Result<bool, StoreError> {
         let n = on_pool!(self, p => sqlx::query(
-            "UPDATE device_codes SET user_id = $1, approved = $2 WHERE user_code = $3 AND approved IS NULL",
+            "UPDATE device_codes SET user_id = $1, approved = $2, authenticated_at = $4
+             WHERE user_code = $3 AND approved IS NULL",
         )
         .bind(user_id)
         .bind(approved)
         .bind(user_code)
+        .bind(authenticated_at)
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;

@@ -121,6 +121,24 @@ impl Tx {
     }
 }
 
+impl Tx {
+    /// Records when credentials were last entered for session `id`: now, when the password is
+    /// entered again; for a CLI grant, when the browser session that approved it entered them.
+    pub async fn set_credentials_entered_at(
+        &mut self,
+        id: Uuid,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, c => sqlx::query("UPDATE sessions SET reauthenticated_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
+
 impl Store {
     /// The session with this token hash and its account: from the cache when it has them.
     pub async fn session_by_token_hash(
@@ -190,16 +208,6 @@ impl Store {
         .bind(id)
         .fetch_optional(p)
         .await)?)
-    }
-
-    pub async fn mark_reauthenticated(&self, id: Uuid, now: i64) -> Result<(), StoreError> {
-        on_pool!(self, p => sqlx::query("UPDATE sessions SET reauthenticated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
     }
 
     pub async fn delete_session(&self, user_id: Uuid, id: Uuid) -> Result<bool, StoreError> {

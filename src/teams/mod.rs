@@ -322,11 +322,13 @@ pub async fn set_role(
 
 /// Removes a member (admins), or the caller themself (leaving); the last admin stays.
 pub async fn remove(state: &AppState, me: &Current, slug: &str, username: &str) -> Result<()> {
-    let (team, my_role) = membership(state, me, slug).await?;
     let leaving = username.eq_ignore_ascii_case(&me.user.username);
-    if !leaving && my_role != "admin" {
-        return Err(Error::Forbidden);
-    }
+    // Removing someone else is an admin action, with all `as_admin` asks (2FA included).
+    let team = if leaving {
+        membership(state, me, slug).await?.0
+    } else {
+        as_admin(state, me, slug).await?
+    };
     let member = member_named(state, &team, username).await?;
     let mut tx = state.store.begin().await?;
     tx.lock_team(team.id).await?;

@@ -136,11 +136,14 @@ async fn two_accounts_sign_in_through_the_browser_switch_and_sign_out() {
         .as_str()
         .unwrap()
         .to_owned();
-    app.execute_sql("UPDATE sessions SET created_at = created_at - 3600")
-        .await;
+    app.execute_sql(
+        "UPDATE sessions SET created_at = created_at - 3600,
+                             reauthenticated_at = reauthenticated_at - 3600",
+    )
+    .await;
     let (ok, _, err) = run(config.path(), &["sessions", "revoke", &browser_session]).await;
     assert!(!ok);
-    assert!(err.contains("run `latchkey login`"), "{err}");
+    assert!(err.contains("then run `latchkey login`"), "{err}");
 
     // Signing out revokes on the server: the stored token stops working there.
     let stored: Value =

@@ -432,3 +432,41 @@ async fn the_sessions_page_asks_for_the_password_when_the_sign_in_is_old() {
     )
     .await;
 }
+
+/// A CLI grant is approved in the browser without a password, so it is no fresh sign-in: its
+/// credentials are as old as the approving session's. Someone holding an old stolen session
+/// cannot mint a fresh one this way and sign the owner out everywhere.
+#[tokio::test]
+async fn a_cli_grant_approved_from_an_old_session_cannot_end_other_sessions() {
+    let app = spawn_app().await;
+    app.signup("thief").await;
+    let owner = app.login_token("thief", true).await;
+    let stolen = crate::helpers::signed_in_browser(&app, "thief").await;
+    sign_ins_an_hour_ago(&app).await;
+    let app = &app;
+    let end_others = |token: String| async move {
+        plain_client()
+            .delete(app.at("/api/v1/me/sessions?scope=others"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    };
+
+    let grant = crate::oauth::cli_grant(app, &stolen).await;
+    let cli = grant["access_token"].as_str().unwrap().to_owned();
+    assert_problem(end_others(cli).await, 403, "reauthentication_required").await;
+    assert_eq!(app.get_bearer("/api/v1/me", &owner).await.status(), 200);
+
+    // Approved right after signing in, the grant may.
+    let fresh = crate::helpers::signed_in_browser(app, "thief").await;
+    let grant = crate::oauth::cli_grant(app, &fresh).await;
+    let cli = grant["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(end_others(cli).await.status(), 200);
+    assert_problem(
+        app.get_bearer("/api/v1/me", &owner).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+}

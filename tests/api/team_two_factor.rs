@@ -68,6 +68,7 @@ async fn a_team_that_requires_two_factor_refuses_admins_without_it() {
             "/api/v1/teams/acme/members/ada",
             Some(json!({"role": "member"})),
         ),
+        (Method::DELETE, "/api/v1/teams/acme/members/ada", None),
         (
             Method::DELETE,
             "/api/v1/teams/acme",
