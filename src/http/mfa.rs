@@ -39,7 +39,8 @@ pub struct MfaLoginRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/login/mfa", tag = "auth", request_body = MfaLoginRequest,
-    responses((status = 200, body = SignedInResponse), (status = 401, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = SignedInResponse), (status = 401, body = Problem), (status = 422, body = Problem),
+        (status = 500, description = "`second_factor_unavailable`: the account's TOTP secret opens with none of this server's keys; a recovery code still works", body = Problem)))]
 async fn login_mfa(
     State(state): State<AppState>,
     Client(client): Client,
@@ -120,7 +121,8 @@ pub struct EnabledResponse {
 }
 
 #[utoipa::path(post, path = "/api/v1/me/mfa/totp/enable", tag = "mfa", request_body = CodeRequest,
-    responses((status = 200, body = EnabledResponse), (status = 401, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = EnabledResponse), (status = 401, body = Problem), (status = 409, body = Problem),
+        (status = 500, description = "`second_factor_unavailable`: the pending secret opens with none of this server's keys; set up again", body = Problem)))]
 async fn enable(
     State(state): State<AppState>,
     Auth(me): Auth,

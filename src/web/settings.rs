@@ -27,11 +27,14 @@ struct SessionsPage {
     recent: bool,
 }
 
+/// The page; with `errors`, answered with `status` (422 for a wrong password, 429 when the
+/// re-entries are throttled).
 async fn sessions_view(
     state: &AppState,
     jar: CookieJar,
     me: &Current,
     errors: Vec<String>,
+    status: StatusCode,
 ) -> Response {
     let listed = match sessions::list(state, me).await {
         Ok(list) => sessions::recently_signed_in(state, me)
@@ -41,11 +44,6 @@ async fn sessions_view(
     };
     match listed {
         Ok((list, recent)) => {
-            let status = if errors.is_empty() {
-                StatusCode::OK
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
             let (jar, layout) = layout(state, jar, Some(me)).await;
             render_status(
                 status,
@@ -67,7 +65,7 @@ pub async fn sessions_page(
     SignedIn(me): SignedIn,
     jar: CookieJar,
 ) -> Response {
-    sessions_view(&state, jar, &me, vec![]).await
+    sessions_view(&state, jar, &me, vec![], StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -83,10 +81,18 @@ pub async fn confirm_password(
 ) -> Response {
     match crate::auth::reauth::reauthenticate(&state, &me, &form.password).await {
         Ok(()) => redirect_with(&state, jar, "/settings/sessions", Flash::PasswordConfirmed),
-        Err(e) => match form_errors(&state, jar, e).await {
-            FormError::Show(jar, errors) => sessions_view(&state, jar, &me, errors).await,
-            FormError::Page(page) => page,
-        },
+        Err(e) => {
+            let status = match &e {
+                Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            match form_errors(&state, jar, e).await {
+                FormError::Show(jar, errors) => {
+                    sessions_view(&state, jar, &me, errors, status).await
+                }
+                FormError::Page(page) => page,
+            }
+        }
     }
 }
 

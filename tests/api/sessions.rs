@@ -470,3 +470,37 @@ async fn a_cli_grant_approved_from_an_old_session_cannot_end_other_sessions() {
     )
     .await;
 }
+
+/// Wrong passwords re-entered on the sessions page spend the sign-in allowance of the account
+/// (ASVS V2.2.1), and the page says so with a 429 once it is spent.
+#[tokio::test]
+async fn password_re_entry_on_the_sessions_page_is_throttled_like_sign_in() {
+    let app = crate::helpers::spawn_app_with(|c| c.throttle.account_burst = 2).await;
+    app.signup("hasty").await;
+    let browser = crate::helpers::signed_in_browser(&app, "hasty").await;
+    sign_ins_an_hour_ago(&app).await;
+    let html = browser
+        .get(app.at("/settings/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = [
+        ("csrf", crate::helpers::csrf_from(&html)),
+        ("password", "not it".to_owned()),
+    ];
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let res = browser
+            .post(app.at("/settings/sessions/confirm"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses[0], 422, "{statuses:?}");
+    assert_eq!(statuses[3], 429, "{statuses:?}");
+}
