@@ -379,7 +379,19 @@ pub async fn message(
     heading: &'static str,
     text: impl Into<String>,
 ) -> Response {
-    let (jar, layout) = layout(state, jar, None).await;
+    message_as(state, jar, None, status, heading, text).await
+}
+
+/// A message page with the navigation of `me`, for pages only signed-in people reach.
+pub async fn message_as(
+    state: &AppState,
+    jar: CookieJar,
+    me: Option<&Current>,
+    status: StatusCode,
+    heading: &'static str,
+    text: impl Into<String>,
+) -> Response {
+    let (jar, layout) = layout(state, jar, me).await;
     render_status(
         status,
         jar,

@@ -22,31 +22,31 @@ use crate::teams::{self, invitations};
 
 /// One answer for every team page's failures: a 404 page for teams the person cannot see, the
 /// message for what they may not do.
-async fn failure(state: &AppState, jar: CookieJar, e: Error) -> Response {
+async fn failure(state: &AppState, jar: CookieJar, me: &Current, e: Error) -> Response {
+    let message = |jar, status, heading, text: String| {
+        super::message_as(state, jar, Some(me), status, heading, text)
+    };
     match e {
         Error::NotFound(_) => {
             message(
-                state,
                 jar,
                 StatusCode::NOT_FOUND,
                 "Not found",
-                "There is no such team, or you are not in it.",
+                "There is no such team, or you are not in it.".to_owned(),
             )
             .await
         }
         Error::Forbidden => {
             message(
-                state,
                 jar,
                 StatusCode::FORBIDDEN,
                 "Not allowed",
-                "Only the team's admins can do that.",
+                "Only the team's admins can do that.".to_owned(),
             )
             .await
         }
         e @ Error::TwoFactorRequired => {
             message(
-                state,
                 jar,
                 StatusCode::FORBIDDEN,
                 "Two-factor authentication required",
@@ -57,7 +57,6 @@ async fn failure(state: &AppState, jar: CookieJar, e: Error) -> Response {
         other => match form_errors(state, jar, other).await {
             FormError::Show(jar, errors) => {
                 message(
-                    state,
                     jar,
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "That did not work",
@@ -86,7 +85,7 @@ pub async fn welcome(
 ) -> Response {
     let discoverable = match teams::discoverable(&state, &me).await {
         Ok(d) => d,
-        Err(e) => return failure(&state, jar, e).await,
+        Err(e) => return failure(&state, jar, &me, e).await,
     };
     let domain = me
         .user
@@ -191,7 +190,7 @@ pub async fn overview(
                 },
             )
         }
-        Err(e) => failure(&state, jar, e).await,
+        Err(e) => failure(&state, jar, &me, e).await,
     }
 }
 
@@ -261,7 +260,7 @@ pub async fn members_page(
             };
             render(jar, &page)
         }
-        Err(e) => failure(&state, jar, e).await,
+        Err(e) => failure(&state, jar, &me, e).await,
     }
 }
 
@@ -298,7 +297,7 @@ async fn settings_view(
                 },
             )
         }
-        Err(e) => failure(state, jar, e).await,
+        Err(e) => failure(state, jar, me, e).await,
     }
 }
 
@@ -348,7 +347,7 @@ pub async fn save_settings(
                 FormError::Page(page) => page,
             }
         }
-        Err(e) => failure(&state, jar, e).await,
+        Err(e) => failure(&state, jar, &me, e).await,
     }
 }
 
@@ -366,7 +365,7 @@ pub async fn delete(
 ) -> Response {
     match teams::delete(&state, &me, &slug, &form.confirm_slug).await {
         Ok(()) => redirect_with(&state, jar, "/", Flash::TeamDeleted),
-        Err(e) => failure(&state, jar, e).await,
+        Err(e) => failure(&state, jar, &me, e).await,
     }
 }
 
@@ -379,7 +378,7 @@ pub async fn join(
     match teams::join(&state, &me, &slug).await {
         Ok(teams::Joined::Member) => Redirect::to(&format!("/teams/{slug}")).into_response(),
         Ok(teams::Joined::Requested) => redirect_with(&state, jar, "/", Flash::JoinRequested),
-        Err(e) => failure(&state, jar, e).await,
+        Err(e) => failure(&state, jar, &me, e).await,
     }
 }
 
@@ -391,7 +390,7 @@ pub async fn leave(
 ) -> Response {
     match teams::leave(&state, &me, &slug).await {
         Ok(()) => redirect_with(&state, jar, "/", Flash::LeftTeam),
-        Err(e) => failure(&state, jar, e).await,
+        Err(e) => failure(&state, jar, &me, e).await,
     }
 }
 
@@ -414,7 +413,7 @@ pub async fn set_role(
             &format!("/teams/{slug}/members"),
             Flash::TeamSaved,
         ),
-        Err(e) => failure(&state, jar, e).await,
+        Err(e) => failure(&state, jar, &me, e).await,
     }
 }
 
@@ -431,7 +430,7 @@ pub async fn remove_member(
             &format!("/teams/{slug}/members"),
             Flash::TeamSaved,
         ),
-        Err(e) => failure(&state, jar, e).await,
+        Err(e) => failure(&state, jar, &me, e).await,
     }
 }
 
@@ -456,7 +455,7 @@ pub async fn invite(
             &format!("/teams/{slug}/members"),
             Flash::InvitationSent,
         ),
-        Err(e) => failure(&state, jar, e).await,
+        Err(e) => failure(&state, jar, &me, e).await,
     }
 }
 
@@ -473,7 +472,7 @@ pub async fn resend(
             &format!("/teams/{slug}/members"),
             Flash::InvitationSent,
         ),
-        Err(e) => failure(&state, jar, e).await,
+        Err(e) => failure(&state, jar, &me, e).await,
     }
 }
 
@@ -490,7 +489,7 @@ pub async fn revoke(
             &format!("/teams/{slug}/members"),
             Flash::TeamSaved,
         ),
-        Err(e) => failure(&state, jar, e).await,
+        Err(e) => failure(&state, jar, &me, e).await,
     }
 }
 
@@ -503,7 +502,7 @@ pub async fn decide(
     let approve = match decision.as_str() {
         "approve" => true,
         "decline" => false,
-        _ => return failure(&state, jar, Error::NotFound("page")).await,
+        _ => return failure(&state, jar, &me, Error::NotFound("page")).await,
     };
     match teams::decide_request(&state, &me, &slug, &username, approve).await {
         Ok(()) => redirect_with(
@@ -512,7 +511,7 @@ pub async fn decide(
             &format!("/teams/{slug}/members"),
             Flash::TeamSaved,
         ),
-        Err(e) => failure(&state, jar, e).await,
+        Err(e) => failure(&state, jar, &me, e).await,
     }
 }
 
@@ -576,6 +575,6 @@ pub async fn accept(
             let errors = vec![crate::http::problem::ApiError::from(e).detail().to_owned()];
             invitation_view(&state, jar, Some(&me), token, errors).await
         }
-        Err(e) => failure(&state, jar, e).await,
+        Err(e) => failure(&state, jar, &me, e).await,
     }
 }

@@ -181,6 +181,8 @@ async fn team_settings_refuse_free_mail_discovery_and_outsiders_see_nothing() {
         let (status, html) = page(&s, &app, path).await;
         assert_eq!(status, 404, "{path}");
         assert!(!html.contains("Carol Co"));
+        // The page keeps the signed-in navigation: the person is signed in, just not a member.
+        assert!(html.contains("Sign out"), "{path}");
     }
 }
 
