@@ -268,6 +268,12 @@ impl TestApp {
     }
 }
 
+/// GETs `path` with a browser: its status and body.
+pub async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let res = c.get(app.at(path)).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
 /// Reads the `csrf` hidden field out of a page.
 pub fn csrf_from(html: &str) -> String {
     let at = html

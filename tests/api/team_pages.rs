@@ -3,14 +3,9 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, TestApp, browser_like_client, csrf_from, link_token, signed_in_browser, spawn_app,
+    PASSWORD, browser_like_client, csrf_from, link_token, page, signed_in_browser, spawn_app,
 };
 use crate::teams::{call, verified};
-
-async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
-    let res = c.get(app.at(path)).send().await.unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
 
 #[tokio::test]
 async fn onboarding_offers_the_company_team_and_the_header_switches_to_it() {

@@ -117,14 +117,7 @@ async fn the_team_settings_page_explains_why_it_cannot_require_two_factor_yet() 
     let app = spawn_app().await;
     let (ada, _) = acme_with_ada_and_bob(&app).await;
     let browser = crate::helpers::signed_in_browser(&app, "ada").await;
-    let html = browser
-        .get(app.at("/teams/acme/settings"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, html) = crate::helpers::page(&browser, &app, "/teams/acme/settings").await;
     assert!(html.contains("name=\"require_2fa\""));
     let form = [
         ("csrf", crate::helpers::csrf_from(&html)),

@@ -2,7 +2,7 @@
 //! password re-entered on the API, on the sessions page, and for CLI grants.
 
 use super::sessions;
-use crate::helpers::{assert_problem, plain_client, spawn_app};
+use crate::helpers::{assert_problem, page, plain_client, spawn_app};
 
 /// Moves every session of the server back an hour, as if signed in long ago. The sessions
 /// read here are already cached, but freshness is read from the database each time.
@@ -109,22 +109,13 @@ async fn the_sessions_page_asks_for_the_password_when_the_sign_in_is_old() {
     app.signup("pager").await;
     let other = app.login_token("pager", true).await;
     let browser = crate::helpers::signed_in_browser(&app, "pager").await;
-    let page = || async {
-        browser
-            .get(app.at("/settings/sessions"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
-    let html = page().await;
+    let sessions_page = || async { page(&browser, &app, "/settings/sessions").await.1 };
+    let html = sessions_page().await;
     assert!(html.contains("/settings/sessions/revoke-others"));
     assert!(!html.contains("/settings/sessions/confirm"));
 
     sign_ins_an_hour_ago(&app).await;
-    let html = page().await;
+    let html = sessions_page().await;
     assert!(!html.contains("/settings/sessions/revoke-others"));
     assert!(html.contains("/settings/sessions/confirm"));
     let csrf = crate::helpers::csrf_from(&html);
@@ -155,7 +146,11 @@ async fn the_sessions_page_asks_for_the_password_when_the_sign_in_is_old() {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    assert!(page().await.contains("/settings/sessions/revoke-others"));
+    assert!(
+        sessions_page()
+            .await
+            .contains("/settings/sessions/revoke-others")
+    );
     let res = post("/settings/sessions/revoke-others", None)
         .await
         .unwrap();
@@ -214,14 +209,7 @@ async fn password_re_entry_on_the_sessions_page_is_throttled_like_sign_in() {
     app.signup("hasty").await;
     let browser = crate::helpers::signed_in_browser(&app, "hasty").await;
     sign_ins_an_hour_ago(&app).await;
-    let html = browser
-        .get(app.at("/settings/sessions"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, html) = page(&browser, &app, "/settings/sessions").await;
     let form = [
         ("csrf", crate::helpers::csrf_from(&html)),
         ("password", "not it".to_owned()),
