@@ -40,7 +40,7 @@ pub async fn recover(app: &TestApp, email: &str, captcha: &str) -> reqwest::Resp
         .unwrap()
 }
 
-async fn login_status(app: &TestApp, login: &str, password: &str) -> u16 {
+pub async fn login_status(app: &TestApp, login: &str, password: &str) -> u16 {
     plain_client()
         .post(app.at("/api/v1/login"))
         .json(&json!({"login": login, "password": password}))

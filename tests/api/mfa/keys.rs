@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::{oathtool, password_step, post, second_step};
 use crate::helpers::{PASSWORD, TestApp, assert_problem, spawn_app, spawn_app_with};
+use crate::recovery::login_status;
 
 /// A server on `app`'s database with `key` as `secret_key_file` and `previous` keys.
 async fn same_database(app: &TestApp, key: &Path, previous: &[PathBuf]) -> TestApp {
@@ -162,17 +163,6 @@ async fn sessions(app: &TestApp, token: &str) -> Vec<Value> {
     list.iter().map(|s| s["id"].clone()).collect()
 }
 
-async fn sign_in_status(app: &TestApp, name: &str) -> u16 {
-    crate::helpers::plain_client()
-        .post(app.at("/api/v1/login"))
-        .json(&json!({"login": name, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 /// ASVS 4.0.3 V2.4.5: password hashes are peppered (encrypted under a key derived from the
 /// server key), so a copy of the database alone cannot even be checked against a guess: a
 /// server with another key refuses the right password. `rotate-key` peppers hashes stored
@@ -189,8 +179,8 @@ async fn a_password_hash_is_useless_without_the_server_key() {
     let keys = tempfile::tempdir().unwrap();
 
     let stranger = same_database(&a, &keys.path().join("other.key"), &[]).await;
-    assert_eq!(sign_in_status(&stranger, "peppered").await, 401);
-    assert_eq!(sign_in_status(&a, "peppered").await, 200);
+    assert_eq!(login_status(&stranger, "peppered", PASSWORD).await, 401);
+    assert_eq!(login_status(&a, "peppered", PASSWORD).await, 200);
 
     // A hash from before the pepper still signs in, and rotate-key peppers it.
     let plain = argon2::Argon2::default()
@@ -208,7 +198,7 @@ async fn a_password_hash_is_useless_without_the_server_key() {
             .await
             .starts_with("$latchkey-argon2id$")
     );
-    assert_eq!(sign_in_status(&stranger, "peppered").await, 401);
+    assert_eq!(login_status(&stranger, "peppered", PASSWORD).await, 401);
 
     // Moving to a new key: once resealed, a server with only the new key signs in.
     let new_key = keys.path().join("new.key");
@@ -216,9 +206,9 @@ async fn a_password_hash_is_useless_without_the_server_key() {
     let report = rotate_key(&a, &new_key, std::slice::from_ref(&old_key));
     assert!(report.contains("Resealed 1 password hash."), "{report}");
     let only_new = same_database(&a, &new_key, &[]).await;
-    assert_eq!(sign_in_status(&only_new, "peppered").await, 200);
+    assert_eq!(login_status(&only_new, "peppered", PASSWORD).await, 200);
     assert_eq!(
-        sign_in_status(&a, "peppered").await,
+        login_status(&a, "peppered", PASSWORD).await,
         401,
         "the old key alone no longer opens it"
     );
