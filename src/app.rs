@@ -110,6 +110,7 @@ impl Application {
             sealer: keys.sealer(crate::mfa::TOTP_SEAL),
             recovery_keys: keys.derive_all(crate::mfa::RECOVERY_KEY),
             captcha: crate::captcha::Captcha::new(&keys.derive("latchkey captcha v1")),
+            webauthn: crate::mfa::security_keys::relying_party(&public_url),
             public_url,
         };
         let state = AppState {

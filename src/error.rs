@@ -50,6 +50,21 @@ pub enum Error {
     SecondFactorUnavailable,
     #[error("sign-in step expired")]
     MfaTokenInvalid,
+    #[error(
+        "Security keys need the server to be reached by a domain name: ask the administrator \
+         to set public_url."
+    )]
+    SecurityKeysUnavailable,
+    #[error("The security key's answer was not accepted. Try again.")]
+    SecurityKeyRejected,
+    #[error("This security key is already registered.")]
+    SecurityKeyAlreadyRegistered,
+    #[error("Adding the security key took too long. Start again.")]
+    SecurityKeyRegistrationExpired,
+    #[error("You have the most security keys an account can have. Remove one first.")]
+    TooManySecurityKeys,
+    #[error("This account has no security keys.")]
+    NoSecurityKeys,
     #[error("solve the CAPTCHA")]
     CaptchaRequired,
     #[error("CAPTCHA solution invalid, expired or used")]

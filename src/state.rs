@@ -37,6 +37,8 @@ pub struct Settings {
     /// Key the hashes of recovery codes, so a database dump alone cannot brute-force them:
     /// the current key first, then previous keys for codes made before a key change.
     pub recovery_keys: Vec<[u8; 32]>,
+    /// The WebAuthn relying party for security keys; none when the public URL is an IP address.
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 impl Settings {

@@ -150,3 +150,45 @@ document.querySelectorAll("input[autocomplete=new-password]").forEach((input) =>
   input.addEventListener("input", update);
   if (input.value) update();
 });
+
+// Security keys (ASVS V2.3.2). A form with data-webauthn="create" (adding a key) or "get"
+// (signing in) carries the server's options in data-options; the key's answer goes back in the
+// form's hidden field as the JSON the browser makes of it. Without this script the page says
+// a key needs JavaScript, and the button stays hidden. The button is not a submit button, so
+// the form is sent only with an answer in it.
+document.querySelectorAll("form[data-webauthn]").forEach((form) => {
+  const status = form.querySelector(".webauthn-status");
+  const answer = form.querySelector("input[name=credential], input[name=security_key]");
+  const button = form.querySelector("button");
+  const usable = window.PublicKeyCredential?.parseCreationOptionsFromJSON
+    && PublicKeyCredential.parseRequestOptionsFromJSON;
+  if (!usable) {
+    status.textContent = "This browser cannot use security keys. Use another way below, or another browser.";
+    return;
+  }
+  status.textContent = "";
+  button.hidden = false;
+  const ask = async () => {
+    const options = JSON.parse(form.dataset.options);
+    if (form.dataset.webauthn === "create") {
+      return navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) });
+    }
+    return navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
+  };
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    status.textContent = "Touch your security key now.";
+    try {
+      const credential = await ask();
+      answer.value = JSON.stringify(credential.toJSON());
+      status.textContent = "Checking…";
+      form.submit();
+    } catch (e) {
+      // NotAllowedError: cancelled, timed out, or a key this account does not know.
+      status.textContent = e.name === "InvalidStateError"
+        ? "This key is already registered."
+        : "The security key did not answer. Press the button to try again.";
+      button.disabled = false;
+    }
+  });
+});

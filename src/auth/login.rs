@@ -18,6 +18,8 @@ pub enum Outcome {
     /// The password was right and the account has 2FA: finish with `mfa::second_step`.
     MfaRequired {
         mfa_token: String,
+        /// What the account can finish with: `totp`, `recovery_code`, `security_key`.
+        methods: Vec<&'static str>,
     },
 }
 
@@ -112,6 +114,7 @@ pub async fn login(
         let token = crate::mfa::second_step::begin(state, &user, remember, kind).await?;
         return Ok(Outcome::MfaRequired {
             mfa_token: token.into_string(),
+            methods: crate::mfa::second_step::methods(state, &user).await?,
         });
     }
 

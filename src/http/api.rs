@@ -174,11 +174,12 @@ async fn login_handler(
                 Json(LoginResponse::SignedIn(signed_in(&done.user, done.session))),
             ))
         }
-        login::Outcome::MfaRequired { mfa_token } => Ok((
+        login::Outcome::MfaRequired { mfa_token, methods } => Ok((
             jar,
             Json(LoginResponse::MfaRequired(MfaRequiredResponse {
                 status: "mfa_required",
                 mfa_token,
+                methods,
             })),
         )),
     }
@@ -198,6 +199,9 @@ pub struct MfaRequiredResponse {
     pub status: &'static str,
     /// Valid for 5 minutes; send it with a code to `/api/v1/login/mfa`.
     pub mfa_token: String,
+    /// How this account can finish: `totp`, `recovery_code`, and `security_key` when it has
+    /// security keys (get a challenge from `/api/v1/login/mfa/security-key`).
+    pub methods: Vec<&'static str>,
 }
 
 #[utoipa::path(post, path = "/api/v1/logout", tag = "auth", responses((status = 204), (status = 401, body = Problem)))]

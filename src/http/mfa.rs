@@ -17,6 +17,7 @@ use crate::domain::Invalid;
 use crate::error::Error;
 use crate::mfa::{self, second_step};
 use crate::state::AppState;
+use webauthn_rs::prelude::PublicKeyCredential;
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -34,12 +35,17 @@ pub struct MfaLoginRequest {
     pub mfa_token: String,
     /// The 6-digit code from the authenticator app…
     pub code: Option<String>,
-    /// …or one of the recovery codes.
+    /// …or one of the recovery codes…
     pub recovery_code: Option<String>,
+    /// …or a security key's answer (`credential.toJSON()`) to the challenge from
+    /// `POST /api/v1/login/mfa/security-key`.
+    #[schema(value_type = Option<Object>)]
+    pub security_key: Option<serde_json::Value>,
 }
 
 #[utoipa::path(post, path = "/api/v1/login/mfa", tag = "auth", request_body = MfaLoginRequest,
-    responses((status = 200, body = SignedInResponse), (status = 401, body = Problem), (status = 422, body = Problem),
+    responses((status = 200, body = SignedInResponse), (status = 401, description = "`mfa_token_invalid`, `invalid_code`, `code_already_used` or `security_key_invalid`", body = Problem), (status = 422, body = Problem),
+        (status = 409, description = "`security_keys_unavailable`: this server offers no security keys", body = Problem),
         (status = 500, description = "`second_factor_unavailable`: the account's TOTP secret opens with none of this server's keys; a recovery code still works", body = Problem)))]
 async fn login_mfa(
     State(state): State<AppState>,
@@ -47,14 +53,19 @@ async fn login_mfa(
     jar: CookieJar,
     Json(req): Json<MfaLoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let proof = match (&req.code, &req.recovery_code) {
-        (Some(code), None) => second_step::Proof::Totp(code),
-        (None, Some(code)) => second_step::Proof::RecoveryCode(code),
+    let answer: Option<PublicKeyCredential> = req
+        .security_key
+        .map(|v| crate::mfa::security_keys::parse_answer_value("security_key", v))
+        .transpose()?;
+    let proof = match (&req.code, &req.recovery_code, &answer) {
+        (Some(code), None, None) => second_step::Proof::Totp(code),
+        (None, Some(code), None) => second_step::Proof::RecoveryCode(code),
+        (None, None, Some(answer)) => second_step::Proof::SecurityKey(answer),
         _ => {
             return Err(Error::invalid(Invalid::new(
                 "code",
                 "code_required",
-                "Send either `code` or `recovery_code`.",
+                "Send one of `code`, `recovery_code` or `security_key`.",
             ))
             .into());
         }

@@ -9,6 +9,7 @@ pub mod middleware;
 mod oauth;
 mod openapi;
 pub mod problem;
+mod security_keys;
 mod teams;
 
 use axum::Router;
@@ -30,6 +31,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     let api = api::routes()
         .merge(mfa::routes())
+        .merge(security_keys::routes())
         .merge(account::routes())
         .merge(teams::routes())
         .fallback(|| async { ApiError::not_found() })

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{account, api, mfa, oauth, teams};
+use super::{account, api, mfa, oauth, security_keys, teams};
 
 mod links;
 mod responses;
@@ -20,7 +20,8 @@ use vocabulary::Vocabulary;
         api::signup_handler, api::login_handler, api::logout, api::me, api::update_profile,
         api::confirm_email, api::resend_verification, api::list_sessions, api::revoke_session, api::reauthenticate,
         api::revoke_sessions, mfa::login_mfa, mfa::status, mfa::setup, mfa::enable,
-        mfa::regenerate, mfa::disable, account::change_email, account::change_password,
+        mfa::regenerate, mfa::disable, security_keys::list, security_keys::begin,
+        security_keys::finish, security_keys::remove, security_keys::sign_in_challenge, account::change_email, account::change_password,
         account::account_recovery, account::reset_password, account::undo_email_change,
         account::captcha, account::delete_account, account::public_profile, teams::create,
         teams::list, teams::discoverable, teams::show, teams::update, teams::remove_team,

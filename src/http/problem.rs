@@ -192,6 +192,36 @@ impl From<Error> for ApiError {
                 "mfa_token_invalid",
                 "This sign-in attempt expired. Sign in again.",
             ),
+            Error::SecurityKeysUnavailable => Self::new(
+                S::CONFLICT,
+                "security_keys_unavailable",
+                "Security keys need the server to be reached by a domain name (public_url).",
+            ),
+            Error::SecurityKeyRejected => Self::new(
+                S::UNAUTHORIZED,
+                "security_key_invalid",
+                "The security key's answer was not accepted.",
+            ),
+            Error::SecurityKeyAlreadyRegistered => Self::new(
+                S::CONFLICT,
+                "security_key_already_registered",
+                "This security key is already registered.",
+            ),
+            Error::SecurityKeyRegistrationExpired => Self::new(
+                S::CONFLICT,
+                "security_key_registration_expired",
+                "No registration is waiting, or it expired: start again.",
+            ),
+            Error::TooManySecurityKeys => Self::new(
+                S::CONFLICT,
+                "too_many_security_keys",
+                "This account has the most security keys it can have.",
+            ),
+            Error::NoSecurityKeys => Self::new(
+                S::CONFLICT,
+                "no_security_keys",
+                "This account has no security keys: use a code.",
+            ),
             Error::CaptchaRequired => Self::new(
                 S::BAD_REQUEST,
                 "captcha_required",

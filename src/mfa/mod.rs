@@ -3,6 +3,7 @@
 
 pub mod codes;
 pub mod second_step;
+pub mod security_keys;
 
 use anyhow::anyhow;
 use totp_rs::Totp;

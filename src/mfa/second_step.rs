@@ -1,8 +1,9 @@
 //! The second sign-in step. A correct password for an account with 2FA yields an `mfa_token`
-//! (5 minutes, bound to that password step); a TOTP code or a recovery code then finishes the
-//! sign-in. Each TOTP time step works once per account (ASVS V2.8.4); a replay is refused,
-//! logged and reported to the owner (V2.8.5). Five wrong codes end the token, and failures
-//! across tokens throttle the account's second step.
+//! (5 minutes, bound to that password step); a TOTP code, a recovery code or a security key's
+//! answer to a challenge (`security_keys`) then finishes the sign-in. Each TOTP time step works
+//! once per account (ASVS V2.8.4); a replay is refused, logged and reported to the owner
+//! (V2.8.5). Five wrong answers end the token, and failures across tokens throttle the
+//! account's second step.
 
 use crate::accounts::notices::{self, What};
 use crate::auth::ClientInfo;
@@ -11,9 +12,9 @@ use crate::auth::sessions;
 use crate::auth::throttle::{self, Rule};
 use crate::domain::{SecretToken, TokenHash, TokenKind};
 use crate::error::{Error, Result};
-use crate::mfa::{LOW_CODES, codes, open_totp};
+use crate::mfa::{LOW_CODES, codes, open_totp, security_keys};
 use crate::state::AppState;
-use crate::store::User;
+use crate::store::{MfaChallenge, User};
 
 pub const CHALLENGE_SECS: i64 = 5 * 60;
 pub const MAX_FAILURES: i32 = 5;
@@ -27,6 +28,31 @@ const SECOND_STEP: Rule = Rule {
 pub enum Proof<'a> {
     Totp(&'a str),
     RecoveryCode(&'a str),
+    /// The key's answer to the challenge `security_keys::begin_sign_in` made for this step.
+    SecurityKey(&'a webauthn_rs::prelude::PublicKeyCredential),
+}
+
+/// The ways this account can finish the step, for the client to offer.
+pub async fn methods(state: &AppState, user: &User) -> Result<Vec<&'static str>> {
+    let mut methods = vec!["totp", "recovery_code"];
+    if state.settings.webauthn.is_some() && !state.store.security_keys_of(user.id).await?.is_empty()
+    {
+        methods.push("security_key");
+    }
+    Ok(methods)
+}
+
+/// The methods of the account a pending step belongs to; none when the step is gone.
+pub async fn pending_methods(state: &AppState, mfa_token: &str) -> Result<Vec<&'static str>> {
+    let challenge = match pending(state, mfa_token).await {
+        Ok((_, challenge)) => challenge,
+        Err(Error::MfaTokenInvalid) => return Ok(vec![]),
+        Err(e) => return Err(e),
+    };
+    match state.store.user_by_id(challenge.user_id).await? {
+        Some(user) => methods(state, &user).await,
+        None => Ok(vec![]),
+    }
 }
 
 /// Called after a correct password: records the pending sign-in and returns its token.
@@ -52,12 +78,8 @@ pub async fn begin(
     Ok(token)
 }
 
-pub async fn complete(
-    state: &AppState,
-    mfa_token: &str,
-    proof: Proof<'_>,
-    client: &ClientInfo,
-) -> Result<SignedIn> {
+/// The pending step `mfa_token` names, unless it expired or had too many wrong answers.
+pub async fn pending(state: &AppState, mfa_token: &str) -> Result<(TokenHash, MfaChallenge)> {
     let hash =
         TokenHash::of_kind(mfa_token, TokenKind::MfaChallenge).ok_or(Error::MfaTokenInvalid)?;
     let now = crate::clock::now();
@@ -67,6 +89,16 @@ pub async fn complete(
         .await?
         .filter(|c| c.expires_at > now && c.failures < MAX_FAILURES)
         .ok_or(Error::MfaTokenInvalid)?;
+    Ok((hash, challenge))
+}
+
+pub async fn complete(
+    state: &AppState,
+    mfa_token: &str,
+    proof: Proof<'_>,
+    client: &ClientInfo,
+) -> Result<SignedIn> {
+    let (hash, challenge) = pending(state, mfa_token).await?;
     let user = state
         .store
         .user_by_id(challenge.user_id)
@@ -78,10 +110,11 @@ pub async fn complete(
     let verdict = match proof {
         Proof::Totp(raw) => check_totp(state, &user, raw, client).await,
         Proof::RecoveryCode(raw) => check_recovery_code(state, &user, raw, client).await,
+        Proof::SecurityKey(answer) => security_keys::check(state, &user, &hash.0, answer).await,
     };
     match verdict {
         Ok(()) => {}
-        Err(e @ (Error::InvalidCode | Error::CodeReplayed)) => {
+        Err(e @ (Error::InvalidCode | Error::CodeReplayed | Error::SecurityKeyRejected)) => {
             state
                 .store
                 .mfa_challenge_failed(&hash.0, MAX_FAILURES)

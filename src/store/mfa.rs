@@ -237,7 +237,7 @@ impl Tx {
         Ok(n == 1)
     }
 
-    /// Turns 2FA off: the secret and every recovery code go.
+    /// Turns 2FA off: the secret, every recovery code and every security key go.
     pub async fn disable_mfa(&mut self, user_id: Uuid) -> Result<bool, StoreError> {
         let n = on_tx!(self, c => sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1 AND enabled_at IS NOT NULL")
             .bind(user_id)
@@ -249,6 +249,8 @@ impl Tx {
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
+        // Security keys come on top of the authenticator app; without it they go too.
+        self.delete_security_keys_of(user_id).await?;
         self.set_mfa_flag(user_id, false).await?;
         Ok(n == 1)
     }

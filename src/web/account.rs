@@ -247,7 +247,7 @@ pub async fn login_submit(
             let jar = super::accounts::activate(&state, jar, &done.session, done.user.id).await;
             (jar, Redirect::to(safe_next(form.next.as_deref()))).into_response()
         }
-        Ok(login::Outcome::MfaRequired { mfa_token }) => {
+        Ok(login::Outcome::MfaRequired { mfa_token, .. }) => {
             let next = safe_next(form.next.as_deref()).to_owned();
             let jar = jar
                 .add(super::mfa::pending_cookie(&state.settings, mfa_token))

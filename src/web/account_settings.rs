@@ -28,6 +28,31 @@ struct AccountPage {
     mfa_enabled: bool,
     codes_left: i64,
     teams: Vec<String>,
+    /// Whether this server can use security keys (its public URL is a domain name).
+    keys_offered: bool,
+    security_keys: Vec<KeyRow>,
+}
+
+struct KeyRow {
+    id: String,
+    name: String,
+    added: String,
+    last_used: String,
+}
+
+impl From<crate::mfa::security_keys::KeyInfo> for KeyRow {
+    fn from(k: crate::mfa::security_keys::KeyInfo) -> Self {
+        let day = |t: i64| crate::clock::rfc3339(t).chars().take(10).collect();
+        Self {
+            id: k.id.to_string(),
+            name: k.name,
+            added: day(k.created_at),
+            last_used: k
+                .last_used_at
+                .map(day)
+                .unwrap_or_else(|| "never".to_owned()),
+        }
+    }
 }
 
 pub(super) async fn account_page(
@@ -39,9 +64,10 @@ pub(super) async fn account_page(
     let loaded = async {
         let codes_left = crate::mfa::codes_left(state, &me.user).await?;
         let teams = state.store.team_slugs_of(me.user.id).await?;
-        Ok::<_, crate::error::Error>((codes_left, teams))
+        let keys = crate::mfa::security_keys::list(state, &me.user).await?;
+        Ok::<_, crate::error::Error>((codes_left, teams, keys))
     };
-    let (codes_left, teams) = match loaded.await {
+    let (codes_left, teams, keys) = match loaded.await {
         Ok(v) => v,
         Err(e) => return crate::http::problem::ApiError::from(e).into_response(),
     };
@@ -60,6 +86,8 @@ pub(super) async fn account_page(
         mfa_enabled: me.user.mfa_enabled,
         codes_left,
         teams,
+        keys_offered: state.settings.webauthn.is_some(),
+        security_keys: keys.into_iter().map(KeyRow::from).collect(),
     };
     render_status(status, jar, &page)
 }

@@ -15,7 +15,7 @@ use super::{Flash, FormError, Layout, form_errors, layout, redirect_with, render
 use crate::error::Error;
 use crate::http::cookies;
 use crate::http::extract::Client;
-use crate::mfa::{self, second_step};
+use crate::mfa::{self, second_step, security_keys};
 use crate::state::{AppState, Settings};
 
 /// Carries the `mfa_token` from the password step to `/login/2fa`, never in a URL.
@@ -53,7 +53,49 @@ pub fn pending_cookie(settings: &Settings, mfa_token: String) -> Cookie<'static>
 struct SecondStepPage {
     layout: Layout,
     errors: Vec<String>,
-    recovery: bool,
+    /// `app`, `recovery` or `security-key`.
+    method: &'static str,
+    /// Whether the account has security keys, to offer them from the other methods.
+    offers_key: bool,
+    /// For `navigator.credentials.get`, when `method` is `security-key`.
+    key_options: String,
+}
+
+/// The page for `asked` (the `method` query): a security key first when the account has one,
+/// as GitHub does, with a fresh challenge each time the page is shown.
+async fn second_step_view(
+    state: &AppState,
+    layout: Layout,
+    mfa_token: &str,
+    asked: Option<&str>,
+    errors: Vec<String>,
+) -> SecondStepPage {
+    let offers_key = second_step::pending_methods(state, mfa_token)
+        .await
+        .is_ok_and(|m| m.contains(&"security_key"));
+    let mut method = match asked {
+        Some("recovery") => "recovery",
+        Some("app") => "app",
+        _ if offers_key => "security-key",
+        _ => "app",
+    };
+    let mut key_options = String::new();
+    if method == "security-key" {
+        match security_keys::begin_sign_in(state, mfa_token)
+            .await
+            .and_then(security_keys::public_key_options)
+        {
+            Ok(options) => key_options = options.to_string(),
+            Err(_) => method = "app",
+        }
+    }
+    SecondStepPage {
+        layout,
+        errors,
+        method,
+        offers_key,
+        key_options,
+    }
 }
 
 #[derive(Deserialize)]
@@ -66,25 +108,23 @@ pub async fn second_step_page(
     jar: CookieJar,
     Query(q): Query<MethodQuery>,
 ) -> Response {
-    if jar.get(pending_cookie_name(&state.settings)).is_none() {
+    let Some(token) = jar
+        .get(pending_cookie_name(&state.settings))
+        .map(|c| c.value().to_owned())
+    else {
         return Redirect::to("/login").into_response();
-    }
+    };
     let (jar, layout) = layout(&state, jar, None).await;
-    let recovery = q.method.as_deref() == Some("recovery");
-    render(
-        jar,
-        &SecondStepPage {
-            layout,
-            errors: vec![],
-            recovery,
-        },
-    )
+    let page = second_step_view(&state, layout, &token, q.method.as_deref(), vec![]).await;
+    render(jar, &page)
 }
 
 #[derive(Deserialize)]
 pub struct SecondStepForm {
     code: Option<String>,
     recovery_code: Option<String>,
+    /// The security key's answer as JSON, filled in by `static/app.js`.
+    security_key: Option<String>,
 }
 
 pub async fn second_step_submit(
@@ -98,13 +138,29 @@ pub async fn second_step_submit(
     let Some(token) = jar.get(cookie_name).map(|c| c.value().to_owned()) else {
         return Redirect::to("/login").into_response();
     };
-    let recovery = form.recovery_code.is_some();
-    let proof = match (&form.code, &form.recovery_code) {
-        (_, Some(code)) => second_step::Proof::RecoveryCode(code),
-        (Some(code), None) => second_step::Proof::Totp(code),
-        (None, None) => second_step::Proof::Totp(""),
+    let answer = form
+        .security_key
+        .as_deref()
+        .map(|text| security_keys::parse_answer("security_key", text));
+    let (method, done) = match (&form.code, &form.recovery_code, answer) {
+        (_, _, Some(Err(e))) => ("security-key", Err(e)),
+        (_, _, Some(Ok(answer))) => {
+            let proof = second_step::Proof::SecurityKey(&answer);
+            let done = second_step::complete(&state, &token, proof, &client).await;
+            ("security-key", done)
+        }
+        (_, Some(code), None) => {
+            let proof = second_step::Proof::RecoveryCode(code);
+            let done = second_step::complete(&state, &token, proof, &client).await;
+            ("recovery", done)
+        }
+        (code, None, None) => {
+            let proof = second_step::Proof::Totp(code.as_deref().unwrap_or(""));
+            let done = second_step::complete(&state, &token, proof, &client).await;
+            ("app", done)
+        }
     };
-    match second_step::complete(&state, &token, proof, &client).await {
+    match done {
         Ok(done) => {
             let next = super::account::safe_next(jar.get(next_name).map(Cookie::value)).to_owned();
             let jar = super::accounts::activate(&state, jar, &done.session, done.user.id)
@@ -127,15 +183,8 @@ pub async fn second_step_submit(
         Err(e) => match form_errors(&state, jar, e).await {
             FormError::Show(jar, errors) => {
                 let (jar, layout) = layout(&state, jar, None).await;
-                render_status(
-                    StatusCode::UNAUTHORIZED,
-                    jar,
-                    &SecondStepPage {
-                        layout,
-                        errors,
-                        recovery,
-                    },
-                )
+                let page = second_step_view(&state, layout, &token, Some(method), errors).await;
+                render_status(StatusCode::UNAUTHORIZED, jar, &page)
             }
             FormError::Page(page) => page,
         },

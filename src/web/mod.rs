@@ -11,6 +11,7 @@ mod mfa;
 mod oauth;
 mod profile;
 mod recovery;
+mod security_keys;
 mod settings;
 mod teams;
 
@@ -92,6 +93,18 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             post(mfa::regenerate),
         )
         .route("/settings/account/2fa/disable", post(mfa::disable))
+        .route(
+            "/settings/account/security-keys/begin",
+            post(security_keys::begin),
+        )
+        .route(
+            "/settings/account/security-keys",
+            post(security_keys::finish),
+        )
+        .route(
+            "/settings/account/security-keys/{id}/remove",
+            post(security_keys::remove),
+        )
         .route("/settings/sessions", get(settings::sessions_page))
         .route(
             "/settings/sessions/confirm",
@@ -228,6 +241,8 @@ pub enum Flash {
     LeftTeam,
     TeamDeleted,
     PasswordConfirmed,
+    SecurityKeyAdded,
+    SecurityKeyRemoved,
 }
 
 impl Flash {
@@ -250,6 +265,8 @@ impl Flash {
             Self::LeftTeam => "left_team",
             Self::TeamDeleted => "team_deleted",
             Self::PasswordConfirmed => "password_confirmed",
+            Self::SecurityKeyAdded => "security_key_added",
+            Self::SecurityKeyRemoved => "security_key_removed",
         }
     }
 
@@ -278,6 +295,8 @@ impl Flash {
             "password_confirmed" => {
                 "Password confirmed: for the next 15 minutes you can sign out other sessions."
             }
+            "security_key_added" => "Your security key is added: signing in can use it now.",
+            "security_key_removed" => "The security key is removed.",
             _ => return None,
         })
     }

@@ -10,7 +10,7 @@ use fantoccini::{ClientBuilder, Locator};
 
 use crate::helpers::{PASSWORD, free_port, link_token, spawn_app};
 
-struct Driver(Child);
+pub struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -19,7 +19,7 @@ impl Drop for Driver {
     }
 }
 
-async fn browser() -> (Driver, fantoccini::Client) {
+pub async fn browser() -> (Driver, fantoccini::Client) {
     let port = free_port();
     let child = Command::new("chromedriver")
         .arg(format!("--port={port}"))
@@ -52,7 +52,7 @@ async fn browser() -> (Driver, fantoccini::Client) {
     (driver, client)
 }
 
-async fn fill(b: &fantoccini::Client, id: &str, text: &str) {
+pub async fn fill(b: &fantoccini::Client, id: &str, text: &str) {
     b.find(Locator::Id(id))
         .await
         .unwrap()
@@ -61,7 +61,7 @@ async fn fill(b: &fantoccini::Client, id: &str, text: &str) {
         .unwrap();
 }
 
-async fn submit(b: &fantoccini::Client) {
+pub async fn submit(b: &fantoccini::Client) {
     b.find(Locator::Css("main form button[type=submit]"))
         .await
         .unwrap()
@@ -71,7 +71,7 @@ async fn submit(b: &fantoccini::Client) {
 }
 
 /// Waits for the navigation a click started to land on `path`.
-async fn wait_for_path(b: &fantoccini::Client, path: &str) {
+pub async fn wait_for_path(b: &fantoccini::Client, path: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let now = b.current_url().await.unwrap();
@@ -83,7 +83,7 @@ async fn wait_for_path(b: &fantoccini::Client, path: &str) {
     }
 }
 
-async fn page_text(b: &fantoccini::Client) -> String {
+pub async fn page_text(b: &fantoccini::Client) -> String {
     b.find(Locator::Css("body"))
         .await
         .unwrap()

@@ -40,7 +40,7 @@ const SIGNED_IN: &str = "
     /teams/acme /teams/acme/members /teams/acme/settings /teams/no-such-team /u/ada /terms
     /invitations/{invitation} /verify/{verify} /forgot /login /login?add=1 /signup /device
     /device?user_code={user_code} /device?user_code=BCDF-GHJK {consent} /api/v1/me
-    /api/v1/me/sessions /api/v1/me/mfa /api/v1/teams /api/v1/teams/discoverable
+    /api/v1/me/sessions /api/v1/me/mfa /api/v1/me/mfa/security-keys /api/v1/teams /api/v1/teams/discoverable
     /api/v1/teams/acme /api/v1/teams/acme/members /api/v1/teams/acme/invitations
     /api/v1/teams/acme/join-requests /docs/";
 

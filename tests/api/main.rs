@@ -18,6 +18,7 @@ mod pages;
 mod policy;
 mod recovery;
 mod routes;
+mod security_keys;
 mod sessions;
 mod signup;
 mod team_pages;

@@ -41,7 +41,7 @@ async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> reqwest::
 }
 
 /// Signs up `name`, turns 2FA on with an oathtool code; returns (secret, new token, codes).
-async fn with_2fa(app: &TestApp, name: &str) -> (String, String, Vec<String>) {
+pub async fn with_2fa(app: &TestApp, name: &str) -> (String, String, Vec<String>) {
     let token = app.signup(name).await["token"].as_str().unwrap().to_owned();
     enable_2fa(app, &token).await
 }

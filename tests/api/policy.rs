@@ -114,10 +114,27 @@ fn weak_algorithms_are_linked_only_where_a_protocol_demands_them() {
         ("md-5", &["sqlx-postgres"]),
         // TOTP is HMAC-SHA1 in every authenticator app (RFC 6238); the WebSocket accept key
         // (RFC 6455) in `headers`; MySQL's native auth in `sqlx-mysql`, which is never built.
-        ("sha1", &["totp-rs", "headers", "sqlx-mysql"]),
+        // `crypto-glue` is webauthn-rs's one façade over RustCrypto and links every algorithm
+        // some WebAuthn attestation format or its other users need (SHA-1 in TPM and U2F
+        // attestation statements). Latchkey asks for no attestation and offers only ECDSA,
+        // RSA-SHA256 and EdDSA credentials (`security_keys::register` checks the offer).
+        // Below it, `x509-cert` computes RFC 5280 key identifiers with SHA-1 and `pkcs5` opens
+        // PBES2-encrypted keys, which may be CBC; neither touches anything of ours.
+        (
+            "sha1",
+            &[
+                "totp-rs",
+                "headers",
+                "sqlx-mysql",
+                "crypto-glue",
+                "x509-cert",
+            ],
+        ),
+        ("md5", &["crypto-glue"]),
         // The freedesktop Secret Service transfers secrets to the CLI's keyring with
-        // AES-128-CBC (its `dh-ietf1024-sha256-aes128-cbc-pkcs7` algorithm).
-        ("cbc", &["secret-service"]),
+        // AES-128-CBC (its `dh-ietf1024-sha256-aes128-cbc-pkcs7` algorithm); the rest as above.
+        ("cbc", &["secret-service", "crypto-glue", "pkcs5"]),
+        ("cts", &["crypto-glue"]),
     ];
     for (weak, only) in allowed {
         for user in by.get(*weak).into_iter().flatten() {

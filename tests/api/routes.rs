@@ -21,6 +21,7 @@ pub fn api() -> Vec<Route> {
         include_str!("../../src/http/api.rs"),
         include_str!("../../src/http/account.rs"),
         include_str!("../../src/http/mfa.rs"),
+        include_str!("../../src/http/security_keys.rs"),
         include_str!("../../src/http/teams.rs"),
     ] {
         all.extend(declared(source, "/api/v1"));

@@ -13,6 +13,7 @@ const PUBLIC: &[&str] = &[
     "/api/v1/signup",
     "/api/v1/login",
     "/api/v1/login/mfa",
+    "/api/v1/login/mfa/security-key",
     "/api/v1/email-verifications",
     "/api/v1/account-recovery",
     "/api/v1/password-resets",
@@ -39,6 +40,8 @@ const THROTTLED: &[(&str, &str)] = &[
     ("post", "/api/v1/me/mfa/totp/setup"),
     ("post", "/api/v1/me/mfa/recovery-codes"),
     ("delete", "/api/v1/me/mfa"),
+    ("post", "/api/v1/me/mfa/security-keys/registration"),
+    ("delete", "/api/v1/me/mfa/security-keys/{id}"),
 ];
 const HASHES_PASSWORD: &[(&str, &str)] = &[
     ("post", "/api/v1/signup"),
@@ -51,6 +54,8 @@ const HASHES_PASSWORD: &[(&str, &str)] = &[
     ("post", "/api/v1/me/mfa/totp/setup"),
     ("post", "/api/v1/me/mfa/recovery-codes"),
     ("delete", "/api/v1/me/mfa"),
+    ("post", "/api/v1/me/mfa/security-keys/registration"),
+    ("delete", "/api/v1/me/mfa/security-keys/{id}"),
 ];
 
 pub struct CommonResponses;

@@ -24,6 +24,11 @@ const NO_FOREIGN_RESOURCE: &[(&str, &[&str])] = &[
             "POST /api/v1/me/mfa/totp/setup",
             "POST /api/v1/me/mfa/totp/enable",
             "POST /api/v1/me/mfa/recovery-codes",
+            "GET /api/v1/me/mfa/security-keys",
+            "POST /api/v1/me/mfa/security-keys",
+            "POST /api/v1/me/mfa/security-keys/registration",
+            "POST /settings/account/security-keys/begin",
+            "POST /settings/account/security-keys",
             "POST /api/v1/me/email",
             "POST /api/v1/me/password",
             "GET /",
@@ -56,6 +61,7 @@ const NO_FOREIGN_RESOURCE: &[(&str, &[&str])] = &[
             "POST /api/v1/password-resets",
             "POST /api/v1/email-changes/undo",
             "POST /api/v1/login/mfa",
+            "POST /api/v1/login/mfa/security-key",
             "GET /verify/{token}",
             "POST /verify/{token}",
             "GET /reset/{token}",
@@ -106,6 +112,15 @@ const NO_FOREIGN_RESOURCE: &[(&str, &[&str])] = &[
             "GET /static/app.css",
             "GET /static/app.js",
             "GET /static/captcha.js",
+        ],
+    ),
+    (
+        "another account's security key: keys need a browser and a server reached by a domain \
+         name, so `security_keys::each_challenge_is_answered_once_and_a_removed_key_no_longer_signs_in` \
+         has a stranger try these on a real key (404, and the key stays)",
+        &[
+            "DELETE /api/v1/me/mfa/security-keys/{id}",
+            "POST /settings/account/security-keys/{id}/remove",
         ],
     ),
     (

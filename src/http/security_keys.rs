@@ -1,0 +1,145 @@
+//! Security key endpoints: listing, adding (two steps around `navigator.credentials.create`),
+//! removing, and the challenge a sign-in's second step signs with `navigator.credentials.get`.
+//! WebAuthn's own JSON (options and answers) passes through as objects; webauthn-rs reads it.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::extract::{Auth, Client, Json, Path};
+use super::problem::{ApiError, Problem};
+use crate::clock;
+use crate::mfa::security_keys::{self, KeyInfo};
+use crate::state::AppState;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login/mfa/security-key", post(sign_in_challenge))
+        .route("/me/mfa/security-keys", get(list).post(finish))
+        .route("/me/mfa/security-keys/registration", post(begin))
+        .route("/me/mfa/security-keys/{id}", delete(remove))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SecurityKeyView {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+impl From<KeyInfo> for SecurityKeyView {
+    fn from(k: KeyInfo) -> Self {
+        Self {
+            id: k.id,
+            name: k.name,
+            created_at: clock::rfc3339(k.created_at),
+            last_used_at: k.last_used_at.map(clock::rfc3339),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/me/mfa/security-keys", tag = "mfa",
+    responses((status = 200, body = Vec<SecurityKeyView>)))]
+async fn list(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+) -> ApiResult<Json<Vec<SecurityKeyView>>> {
+    let keys = security_keys::list(&state, &me.user).await?;
+    Ok(Json(keys.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RegistrationRequest {
+    pub password: String,
+    /// What the owner calls the key, such as "Blue YubiKey"; at most 64 characters.
+    pub name: String,
+}
+
+/// WebAuthn options for the browser.
+#[derive(Serialize, ToSchema)]
+pub struct WebauthnOptions {
+    /// Pass `public_key` to `PublicKeyCredential.parseCreationOptionsFromJSON` (adding a key)
+    /// or `parseRequestOptionsFromJSON` (signing in), then to `navigator.credentials`.
+    #[schema(value_type = Object)]
+    pub public_key: Value,
+}
+
+fn options(wrapped: impl Serialize) -> ApiResult<Json<WebauthnOptions>> {
+    let public_key = security_keys::public_key_options(wrapped)?;
+    Ok(Json(WebauthnOptions { public_key }))
+}
+
+#[utoipa::path(post, path = "/api/v1/me/mfa/security-keys/registration", tag = "mfa", request_body = RegistrationRequest,
+    responses((status = 200, body = WebauthnOptions), (status = 403, body = Problem), (status = 422, body = Problem),
+        (status = 409, description = "`mfa_not_enabled` (turn on an authenticator app first), `too_many_security_keys` or `security_keys_unavailable`", body = Problem)))]
+async fn begin(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Json(req): Json<RegistrationRequest>,
+) -> ApiResult<Json<WebauthnOptions>> {
+    options(security_keys::begin_registration(&state, &me, &req.password, &req.name).await?)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AddKeyRequest {
+    /// The new credential as `credential.toJSON()` gives it.
+    #[schema(value_type = Object)]
+    pub credential: Value,
+}
+
+#[utoipa::path(post, path = "/api/v1/me/mfa/security-keys", tag = "mfa", request_body = AddKeyRequest,
+    responses((status = 201, body = SecurityKeyView), (status = 401, description = "`security_key_invalid`", body = Problem),
+        (status = 409, description = "`security_key_registration_expired`, `security_key_already_registered`, `too_many_security_keys`, `mfa_not_enabled` or `security_keys_unavailable`", body = Problem),
+        (status = 422, body = Problem)))]
+async fn finish(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Client(client): Client,
+    Json(req): Json<AddKeyRequest>,
+) -> ApiResult<(StatusCode, Json<SecurityKeyView>)> {
+    let credential = security_keys::parse_answer_value("credential", req.credential)?;
+    let key = security_keys::finish_registration(&state, &me, &credential, &client).await?;
+    Ok((StatusCode::CREATED, Json(key.into())))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RemoveKeyRequest {
+    pub password: String,
+}
+
+#[utoipa::path(delete, path = "/api/v1/me/mfa/security-keys/{id}", tag = "mfa", request_body = RemoveKeyRequest,
+    params(("id" = Uuid, Path)), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn remove(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Client(client): Client,
+    Path(id): Path<Uuid>,
+    Json(req): Json<RemoveKeyRequest>,
+) -> ApiResult<StatusCode> {
+    security_keys::remove(&state, &me, id, &req.password, &client).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SecurityKeyChallengeRequest {
+    pub mfa_token: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/login/mfa/security-key", tag = "auth", request_body = SecurityKeyChallengeRequest,
+    responses((status = 200, description = "Sign the challenge, then send the answer as `security_key` to `/api/v1/login/mfa`", body = WebauthnOptions),
+        (status = 401, body = Problem),
+        (status = 409, description = "`no_security_keys` or `security_keys_unavailable`", body = Problem)))]
+async fn sign_in_challenge(
+    State(state): State<AppState>,
+    Json(req): Json<SecurityKeyChallengeRequest>,
+) -> ApiResult<Json<WebauthnOptions>> {
+    options(security_keys::begin_sign_in(&state, &req.mfa_token).await?)
+}
