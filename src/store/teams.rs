@@ -2,6 +2,8 @@
 
 use uuid::Uuid;
 
+use super::pii::{Field, Pii};
+use super::users::UserRow;
 use super::{Store, StoreError, Tx, User, classify, on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -23,7 +25,7 @@ pub struct TeamWithRole {
     pub role: String,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Member {
     pub user_id: Uuid,
     pub username: String,
@@ -32,7 +34,35 @@ pub struct Member {
     pub joined_at: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    user_id: Uuid,
+    username: String,
+    name: String,
+    name_sealed: Option<Vec<u8>>,
+    role: String,
+    joined_at: i64,
+}
+
+impl MemberRow {
+    fn open(self, pii: &Pii) -> Result<Member, StoreError> {
+        Ok(Member {
+            name: pii.read_one(
+                Field::UserName,
+                self.user_id.as_bytes(),
+                self.name_sealed.as_deref(),
+                self.name,
+            )?,
+            user_id: self.user_id,
+            username: self.username,
+            role: self.role,
+            joined_at: self.joined_at,
+        })
+    }
+}
+
+/// An invitation; `email_norm` is the lower-cased address (only `email` is stored, sealed).
+#[derive(Debug, Clone)]
 pub struct Invitation {
     pub id: Uuid,
     pub team_id: Uuid,
@@ -43,9 +73,40 @@ pub struct Invitation {
     pub expires_at: i64,
 }
 
+#[derive(sqlx::FromRow)]
+struct InvitationRow {
+    id: Uuid,
+    team_id: Uuid,
+    email: String,
+    email_sealed: Option<Vec<u8>>,
+    role: String,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl InvitationRow {
+    fn open(self, pii: &Pii) -> Result<Invitation, StoreError> {
+        let email = pii.read_one(
+            Field::InvitationEmail,
+            self.id.as_bytes(),
+            self.email_sealed.as_deref(),
+            self.email,
+        )?;
+        Ok(Invitation {
+            id: self.id,
+            team_id: self.team_id,
+            email_norm: email.to_lowercase(),
+            email,
+            role: self.role,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+        })
+    }
+}
+
 const TEAM_COLUMNS: &str =
     "t.id, t.slug, t.name, t.discovery_domain, t.join_policy, t.require_2fa, t.created_at";
-const INVITATION_COLUMNS: &str = "id, team_id, email, email_norm, role, created_at, expires_at";
+const INVITATION_COLUMNS: &str = "id, team_id, email, email_sealed, role, created_at, expires_at";
 
 impl Store {
     pub async fn team_by_slug(&self, slug: &str) -> Result<Option<Team>, StoreError> {
@@ -138,14 +199,16 @@ impl Store {
     }
 
     pub async fn members(&self, team_id: Uuid) -> Result<Vec<Member>, StoreError> {
-        Ok(on_pool!(self, p => sqlx::query_as::<_, Member>(
-            "SELECT m.user_id, u.username, u.name, m.role, m.joined_at
+        let rows = on_pool!(self, p => sqlx::query_as::<_, MemberRow>(
+            "SELECT m.user_id, u.username, u.name, u.name_sealed, m.role, m.joined_at
              FROM team_members m JOIN users u ON u.id = m.user_id
              WHERE m.team_id = $1 ORDER BY u.username_norm",
         )
         .bind(team_id)
         .fetch_all(p)
-        .await)?)
+        .await)?;
+        let pii = self.pii()?;
+        rows.into_iter().map(|r| r.open(pii)).collect()
     }
 
     /// The accounts holding `role` in the team, for notices.
@@ -158,13 +221,12 @@ impl Store {
             "SELECT {} FROM users WHERE id IN (SELECT user_id FROM team_members WHERE team_id = $1 AND role = $2)",
             super::users::USER_COLUMNS
         );
-        Ok(
-            on_pool!(self, p => sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(sql.as_str()))
+        let rows = on_pool!(self, p => sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(team_id)
             .bind(role)
             .fetch_all(p)
-            .await)?,
-        )
+            .await)?;
+        self.open_users(rows)
     }
 
     pub async fn pending_invitations(
@@ -176,13 +238,13 @@ impl Store {
             "SELECT {INVITATION_COLUMNS} FROM team_invitations WHERE team_id = $1 AND expires_at > $2
              ORDER BY created_at, id"
         );
-        Ok(
-            on_pool!(self, p => sqlx::query_as::<_, Invitation>(sqlx::AssertSqlSafe(sql.as_str()))
+        let rows = on_pool!(self, p => sqlx::query_as::<_, InvitationRow>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(team_id)
             .bind(now)
             .fetch_all(p)
-            .await)?,
-        )
+            .await)?;
+        let pii = self.pii()?;
+        rows.into_iter().map(|r| r.open(pii)).collect()
     }
 
     pub async fn invitation(
@@ -193,13 +255,12 @@ impl Store {
         let sql = format!(
             "SELECT {INVITATION_COLUMNS} FROM team_invitations WHERE team_id = $1 AND id = $2"
         );
-        Ok(
-            on_pool!(self, p => sqlx::query_as::<_, Invitation>(sqlx::AssertSqlSafe(sql.as_str()))
+        let row = on_pool!(self, p => sqlx::query_as::<_, InvitationRow>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(team_id)
             .bind(id)
             .fetch_optional(p)
-            .await)?,
-        )
+            .await)?;
+        row.map(|r| r.open(self.pii()?)).transpose()
     }
 
     pub async fn invitation_by_token(
@@ -208,12 +269,11 @@ impl Store {
     ) -> Result<Option<Invitation>, StoreError> {
         let sql =
             format!("SELECT {INVITATION_COLUMNS} FROM team_invitations WHERE token_hash = $1");
-        Ok(
-            on_pool!(self, p => sqlx::query_as::<_, Invitation>(sqlx::AssertSqlSafe(sql.as_str()))
+        let row = on_pool!(self, p => sqlx::query_as::<_, InvitationRow>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(token_hash)
             .fetch_optional(p)
-            .await)?,
-        )
+            .await)?;
+        row.map(|r| r.open(self.pii()?)).transpose()
     }
 
     pub async fn delete_invitation(&self, team_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
@@ -246,14 +306,16 @@ impl Store {
     }
 
     pub async fn join_requests(&self, team_id: Uuid) -> Result<Vec<Member>, StoreError> {
-        Ok(on_pool!(self, p => sqlx::query_as::<_, Member>(
-            "SELECT r.user_id, u.username, u.name, 'requested' AS role, r.created_at AS joined_at
+        let rows = on_pool!(self, p => sqlx::query_as::<_, MemberRow>(
+            "SELECT r.user_id, u.username, u.name, u.name_sealed, 'requested' AS role, r.created_at AS joined_at
              FROM team_join_requests r JOIN users u ON u.id = r.user_id
              WHERE r.team_id = $1 ORDER BY r.created_at",
         )
         .bind(team_id)
         .fetch_all(p)
-        .await)?)
+        .await)?;
+        let pii = self.pii()?;
+        rows.into_iter().map(|r| r.open(pii)).collect()
     }
 }
 
@@ -353,14 +415,18 @@ impl Tx {
         token_hash: &[u8],
         invited_by: Uuid,
     ) -> Result<(), StoreError> {
+        let sealed = self.pii()?.seal(
+            Field::InvitationEmail,
+            inv.id.as_bytes(),
+            &[inv.email.as_str()],
+        );
         on_tx!(self, c => sqlx::query(
-            "INSERT INTO team_invitations (id, team_id, email, email_norm, role, token_hash, invited_by, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO team_invitations (id, team_id, email, email_norm, email_sealed, role, token_hash, invited_by, created_at, expires_at)
+             VALUES ($1, $2, '', '', $3, $4, $5, $6, $7, $8)",
         )
         .bind(inv.id)
         .bind(inv.team_id)
-        .bind(&inv.email)
-        .bind(&inv.email_norm)
+        .bind(sealed)
         .bind(&inv.role)
         .bind(token_hash)
         .bind(invited_by)
