@@ -1,7 +1,7 @@
 -- Personal data rests sealed with the server key (ASVS V6.1.1): names and addresses, where and
 -- with what people sign in, and whom mail goes to. SQL cannot encrypt, so this migration only
 -- adds the columns; at start-up the server seals what is still in the clear columns and empties
--- them (`src/store/pii.rs`). Clear columns stay, as on SQLite (which cannot drop them from a
+-- them (`src/store/sealing.rs`). Clear columns stay, as on SQLite (which cannot drop them from a
 -- constrained table without rebuilding it), and hold '' once sealed.
 
 -- The address is looked up and must stay unique, so `email_norm` becomes a keyed blind index:

@@ -4,10 +4,12 @@
 
 mod account;
 mod cache;
+mod invitations;
 mod mail;
 mod mfa;
 mod oauth;
 mod pii;
+mod sealing;
 mod seed;
 mod sessions;
 mod teams;
@@ -30,13 +32,15 @@ use cache::SessionCache;
 use crate::keys::{KeyRing, Sealer};
 
 pub use account::{TakenLink, TakenUndo};
+pub use invitations::Invitation;
 pub use mail::{OutboxMessage, QueuedMail};
 pub use mfa::{MfaChallenge, TotpCredential};
 pub use oauth::{DeviceCode, OauthCode, OauthRequest, OauthToken};
-pub use pii::{Pii, SealReport};
+pub use pii::Pii;
+pub use sealing::SealReport;
 pub use seed::SeedAccount;
 pub use sessions::{NewSession, Session, SessionWithUser};
-pub use teams::{Invitation, Member, Team, TeamWithRole};
+pub use teams::{Member, Team, TeamWithRole};
 pub use users::{NewUser, User};
 pub use verifications::Verification;
 
