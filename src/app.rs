@@ -70,9 +70,7 @@ impl Application {
         create_data_dir(&config)?;
         let keys = KeyRing::load(&config.secret_key_path(), &config.previous_secret_key_files)?;
 
-        let store = open_store(&config)
-            .await?
-            .seal_outbox_with(keys.sealer(crate::mail::OUTBOX_SEAL));
+        let store = open_store(&config).await?.with_keys(&keys);
         store.migrate().await.context("applying migrations")?;
 
         let listener = TcpListener::bind(config.listen)

@@ -188,7 +188,14 @@ impl Cli {
                 let config = Config::load(self.config.as_deref(), args)?;
                 crate::telemetry::init(config.log_format);
                 std::fs::create_dir_all(&config.data_dir)?;
-                let store = open_store(&config).await?;
+                let mut store = open_store(&config).await?;
+                // Sealing personal data needs the key; never create one here, where it may not
+                // be the key the servers use. Without it, the first server to start seals.
+                let key = config.secret_key_path();
+                if key.exists() {
+                    let keys = crate::keys::KeyRing::load(&key, &config.previous_secret_key_files)?;
+                    store = store.with_keys(&keys);
+                }
                 store.migrate().await?;
                 println!("Migrations applied ({}).", store.engine());
                 Ok(())
@@ -207,7 +214,7 @@ async fn rotate_key(config: &Config) -> anyhow::Result<()> {
         );
     }
     let keys = crate::keys::KeyRing::load(&current, &config.previous_secret_key_files)?;
-    let store = open_store(config).await?;
+    let store = open_store(config).await?.with_keys(&keys);
     store.migrate().await?;
     let report = crate::keys::rotate::rotate(&store, &keys).await?;
     print!("{report}");

@@ -24,6 +24,11 @@ pub struct Report {
     /// Accounts with unused recovery codes hashed under an older key. A keyed hash cannot be
     /// redone without the code, so those codes need their key until used or regenerated.
     pub accounts_with_old_codes: i64,
+    /// Personal data (addresses, names, sessions' clients, mail headers) resealed, with the
+    /// blind indexes of addresses redone under the new key.
+    pub personal_resealed: u64,
+    /// Sealed personal data none of the keys given opens.
+    pub personal_unreadable: u64,
 }
 
 pub async fn rotate(store: &Store, keys: &KeyRing) -> anyhow::Result<Report> {
@@ -50,6 +55,9 @@ pub async fn rotate(store: &Store, keys: &KeyRing) -> anyhow::Result<Report> {
         }
     }
     reseal_passwords(store, keys, &mut report).await?;
+    let personal = store.seal_personal_data(true).await?;
+    report.personal_resealed = personal.sealed;
+    report.personal_unreadable = personal.unreadable;
     let outbox = keys.sealer(crate::mail::OUTBOX_SEAL);
     report.mail_on_old_keys = store
         .unsent_sealed_bodies()
@@ -95,6 +103,7 @@ impl Report {
     pub fn previous_keys_needed(&self) -> bool {
         self.totp_unreadable > 0
             || self.passwords_unreadable > 0
+            || self.personal_unreadable > 0
             || self.mail_on_old_keys > 0
             || self.accounts_with_old_codes > 0
     }
@@ -112,6 +121,19 @@ impl fmt::Display for Report {
         let n = self.passwords_resealed;
         let s = if n == 1 { "" } else { "es" };
         writeln!(f, "Resealed {n} password hash{s}.")?;
+        writeln!(
+            f,
+            "Resealed {} personal data value(s) and their blind indexes.",
+            self.personal_resealed
+        )?;
+        if self.personal_unreadable > 0 {
+            writeln!(
+                f,
+                "{} personal data value(s) open with none of the keys given and were left as \
+                 they are: add the key that sealed them to previous_secret_key_files and run again.",
+                self.personal_unreadable
+            )?;
+        }
         if self.passwords_unreadable > 0 {
             writeln!(
                 f,

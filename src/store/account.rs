@@ -3,7 +3,8 @@
 
 use uuid::Uuid;
 
-use super::users::USER_COLUMNS;
+use super::pii::{Field, Kind};
+use super::users::{USER_COLUMNS, UserRow};
 use super::{Store, StoreError, Tx, User, classify, on_pool, on_tx};
 
 /// A consumed single-use link: whose it is and until when it was good.
@@ -13,32 +14,43 @@ pub struct TakenLink {
     pub expires_at: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct TakenUndo {
     pub user_id: Uuid,
     pub old_email: String,
     pub expires_at: i64,
 }
 
+#[derive(sqlx::FromRow)]
+struct UndoRow {
+    user_id: Uuid,
+    old_email: String,
+    old_email_sealed: Option<Vec<u8>>,
+    expires_at: i64,
+}
+
 impl Store {
     pub async fn user_by_email(&self, email_norm: &str) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_norm = $1");
-        Ok(
-            on_pool!(self, p => sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(email_norm)
-            .fetch_optional(p)
-            .await)?,
-        )
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_index = $1");
+        for index in self.pii()?.indexes(Kind::Email, email_norm) {
+            let row = on_pool!(self, p => sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(index)
+                .fetch_optional(p)
+                .await)?;
+            if row.is_some() {
+                return self.open_user(row);
+            }
+        }
+        Ok(None)
     }
 
     pub async fn user_by_username(&self, username_norm: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username_norm = $1");
-        Ok(
-            on_pool!(self, p => sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(sql.as_str()))
+        let row = on_pool!(self, p => sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(username_norm)
             .fetch_optional(p)
-            .await)?,
-        )
+            .await)?;
+        self.open_user(row)
     }
 
     /// A reset link, without using it up.
@@ -203,11 +215,15 @@ impl Tx {
         now: i64,
     ) -> Result<(), StoreError> {
         self.touch_user(user_id);
+        let pii = self.pii()?;
+        self.refuse_address_indexed_under_old_keys(&pii, user_id, email_norm)
+            .await?;
         on_tx!(self, c => sqlx::query(
-            "UPDATE users SET email = $1, email_norm = $2, email_verified_at = $3, updated_at = $3 WHERE id = $4",
+            "UPDATE users SET email = '', email_sealed = $1, email_index = $2, email_verified_at = $3, updated_at = $3
+             WHERE id = $4",
         )
-        .bind(email)
-        .bind(email_norm)
+        .bind(pii.seal(Field::UserEmail, user_id.as_bytes(), &[email]))
+        .bind(pii.index(Kind::Email, email_norm))
         .bind(now)
         .bind(user_id)
         .execute(c)
@@ -235,13 +251,14 @@ impl Tx {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
+        let sealed = self.pii()?.seal(Field::UndoEmail, token_hash, &[old_email]);
         on_tx!(self, c => sqlx::query(
-            "INSERT INTO email_change_undos (token_hash, user_id, old_email, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO email_change_undos (token_hash, user_id, old_email, old_email_sealed, created_at, expires_at)
+             VALUES ($1, $2, '', $3, $4, $5)",
         )
         .bind(token_hash)
         .bind(user_id)
-        .bind(old_email)
+        .bind(sealed)
         .bind(now)
         .bind(expires_at)
         .execute(c)
@@ -254,12 +271,24 @@ impl Tx {
         &mut self,
         token_hash: &[u8],
     ) -> Result<Option<TakenUndo>, StoreError> {
-        Ok(on_tx!(self, c => sqlx::query_as::<_, TakenUndo>(
-            "DELETE FROM email_change_undos WHERE token_hash = $1 RETURNING user_id, old_email, expires_at",
+        let row = on_tx!(self, c => sqlx::query_as::<_, UndoRow>(
+            "DELETE FROM email_change_undos WHERE token_hash = $1
+             RETURNING user_id, old_email, old_email_sealed, expires_at",
         )
         .bind(token_hash)
         .fetch_optional(c)
-        .await)?)
+        .await)?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(TakenUndo {
+            user_id: row.user_id,
+            old_email: self.pii()?.read_one(
+                Field::UndoEmail,
+                token_hash,
+                row.old_email_sealed.as_deref(),
+                row.old_email,
+            )?,
+            expires_at: row.expires_at,
+        }))
     }
 
     /// Renames the account; the old name is reserved for its owner until `available_at`.
@@ -320,11 +349,13 @@ impl Tx {
     /// Mail still queued to `email` is dropped: the account it concerned no longer exists.
     pub async fn delete_user(&mut self, user_id: Uuid, email: &str) -> Result<(), StoreError> {
         self.touch_user(user_id);
-        on_tx!(self, c => sqlx::query("DELETE FROM outbox WHERE recipient = $1 AND sent_at IS NULL")
-            .bind(email)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        for index in self.pii()?.indexes(Kind::Recipient, &email.to_lowercase()) {
+            on_tx!(self, c => sqlx::query("DELETE FROM outbox WHERE recipient_index = $1 AND sent_at IS NULL")
+                .bind(index)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
         on_tx!(self, c => sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(user_id)
             .execute(c)

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::pii::{Field, Kind, Pii};
 use super::{Store, StoreError, Tx, on_pool, on_tx};
 use crate::keys::Sealer;
 
@@ -42,6 +43,7 @@ struct MailRow {
     id: Uuid,
     recipient: String,
     subject: String,
+    header_sealed: Option<Vec<u8>>,
     text_body: String,
     html_body: String,
     sealed_body: Option<Vec<u8>>,
@@ -58,7 +60,7 @@ struct Bodies {
     html: String,
 }
 
-const MAIL_COLUMNS: &str = "id, recipient, subject, text_body, html_body, sealed_body, created_at, \
+const MAIL_COLUMNS: &str = "id, recipient, subject, header_sealed, text_body, html_body, sealed_body, created_at, \
                             attempts, next_attempt_at, sent_at";
 
 /// What a sealed body is bound to: its row and its recipient, so it opens for no other.
@@ -67,12 +69,27 @@ fn bound_to(id: Uuid, recipient: &str) -> Vec<u8> {
 }
 
 impl MailRow {
-    fn open(self, sealer: Option<&Sealer>) -> QueuedMail {
+    fn open(self, sealer: Option<&Sealer>, pii: &Pii) -> QueuedMail {
+        // A header no key opens leaves the message unreadable, as a body would.
+        let header = pii.read(
+            Field::MailHeader,
+            self.id.as_bytes(),
+            self.header_sealed.as_deref(),
+            vec![self.recipient, self.subject],
+        );
+        let (recipient, subject, header_ok) = match header {
+            Ok(mut h) => {
+                let subject = h.pop().unwrap_or_default();
+                (h.pop().unwrap_or_default(), subject, true)
+            }
+            Err(_) => (String::new(), String::new(), false),
+        };
         // Rows queued before bodies were sealed carry them in the clear columns.
         let (text_body, html_body, unreadable) = match &self.sealed_body {
+            _ if !header_ok => (String::new(), String::new(), true),
             None => (self.text_body, self.html_body, false),
             Some(sealed) => sealer
-                .and_then(|s| s.open(sealed, &bound_to(self.id, &self.recipient)))
+                .and_then(|s| s.open(sealed, &bound_to(self.id, &recipient)))
                 .and_then(|plain| serde_json::from_slice::<Bodies>(&plain).ok())
                 .map_or((String::new(), String::new(), true), |b| {
                     (b.text, b.html, false)
@@ -80,8 +97,8 @@ impl MailRow {
         };
         QueuedMail {
             id: self.id,
-            recipient: self.recipient,
-            subject: self.subject,
+            recipient,
+            subject,
             text_body,
             html_body,
             unreadable,
@@ -102,13 +119,15 @@ impl Tx {
             html: m.html_body.clone(),
         })
         .expect("two strings always serialise");
+        let pii = self.pii()?;
         on_tx!(self, c => sqlx::query(
-            "INSERT INTO outbox (id, recipient, subject, text_body, html_body, sealed_body, created_at, next_attempt_at)
-             VALUES ($1, $2, $3, '', '', $4, $5, $5)",
+            "INSERT INTO outbox (id, recipient, subject, header_sealed, recipient_index, text_body, html_body,
+                                 sealed_body, created_at, next_attempt_at)
+             VALUES ($1, '', '', $2, $3, '', '', $4, $5, $5)",
         )
         .bind(id)
-        .bind(&m.recipient)
-        .bind(&m.subject)
+        .bind(pii.seal(Field::MailHeader, id.as_bytes(), &[m.recipient.as_str(), m.subject.as_str()]))
+        .bind(pii.index(Kind::Recipient, &m.recipient.to_lowercase()))
         .bind(sealer.seal(&bodies, &bound_to(id, &m.recipient)))
         .bind(now)
         .execute(c)
@@ -129,13 +148,15 @@ impl Store {
             .bind(limit)
             .fetch_all(p)
             .await)?;
-        Ok(self.open_rows(rows))
+        self.open_rows(rows)
     }
 
-    fn open_rows(&self, rows: Vec<MailRow>) -> Vec<QueuedMail> {
-        rows.into_iter()
-            .map(|r| r.open(self.outbox.as_ref()))
-            .collect()
+    fn open_rows(&self, rows: Vec<MailRow>) -> Result<Vec<QueuedMail>, StoreError> {
+        let pii = self.pii()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| r.open(self.outbox.as_ref(), pii))
+            .collect())
     }
 
     /// The sealed bodies of mail not delivered yet, for `rotate-key` to count.
@@ -208,6 +229,6 @@ impl Store {
             .bind(limit)
             .fetch_all(p)
             .await)?;
-        Ok(self.open_rows(rows))
+        self.open_rows(rows)
     }
 }

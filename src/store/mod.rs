@@ -4,9 +4,12 @@
 
 mod account;
 mod cache;
+mod invitations;
 mod mail;
 mod mfa;
 mod oauth;
+mod pii;
+mod sealing;
 mod security_keys;
 mod seed;
 mod sessions;
@@ -27,16 +30,19 @@ use uuid::Uuid;
 
 use cache::SessionCache;
 
-use crate::keys::Sealer;
+use crate::keys::{KeyRing, Sealer};
 
 pub use account::{TakenLink, TakenUndo};
+pub use invitations::Invitation;
 pub use mail::{OutboxMessage, QueuedMail};
 pub use mfa::{MfaChallenge, TotpCredential};
 pub use oauth::{DeviceCode, OauthCode, OauthRequest, OauthToken};
+pub use pii::Pii;
+pub use sealing::SealReport;
 pub use security_keys::{PendingRegistration, StoredSecurityKey};
 pub use seed::SeedAccount;
 pub use sessions::{NewSession, Session, SessionWithUser};
-pub use teams::{Invitation, Member, Team, TeamWithRole};
+pub use teams::{Member, Team, TeamWithRole};
 pub use users::{NewUser, User};
 pub use verifications::Verification;
 
@@ -55,6 +61,12 @@ pub enum StoreError {
     /// written in the clear.
     #[error("the outbox has no sealing key")]
     NoOutboxKey,
+    /// Personal data was read or written on a store opened without `with_keys`.
+    #[error("the store has no keys for personal data")]
+    NoKeys,
+    /// A sealed value that none of the configured keys opens (names the column's purpose).
+    #[error("{0}: sealed under a key this server does not have")]
+    Unreadable(&'static str),
 }
 
 /// Which uniqueness rule a write broke.
@@ -73,7 +85,7 @@ pub(crate) fn classify(e: sqlx::Error) -> StoreError {
     {
         // PostgreSQL names the constraint; SQLite names the column in its message.
         let what = db.constraint().unwrap_or_else(|| db.message());
-        let which = if what.contains("email_norm") {
+        let which = if what.contains("email_index") {
             Unique::Email
         } else if what.contains("username_norm") {
             Unique::Username
@@ -99,6 +111,8 @@ pub struct Store {
     pub(crate) cache: Arc<SessionCache>,
     /// Seals mail bodies in the outbox; set by the server, absent for `migrate` and the like.
     pub(crate) outbox: Option<Sealer>,
+    /// Seals and indexes personal data; set with the outbox's key.
+    pub(crate) pii: Option<Arc<Pii>>,
 }
 
 /// A transaction. It remembers which accounts it changed, so their cached sessions are
@@ -108,6 +122,7 @@ pub struct Tx {
     touched: Vec<Uuid>,
     cache: Arc<SessionCache>,
     outbox: Option<Sealer>,
+    pii: Option<Arc<Pii>>,
 }
 
 pub(crate) enum TxDb {
@@ -160,6 +175,7 @@ impl Store {
             db: Db::Sqlite(pool),
             cache: Arc::default(),
             outbox: None,
+            pii: None,
         })
     }
 
@@ -174,13 +190,34 @@ impl Store {
             db: Db::Postgres(pool),
             cache: Arc::default(),
             outbox: None,
+            pii: None,
         })
     }
 
+    /// Applies the SQL migrations, then (on a store with keys) seals personal data that rows
+    /// from before migration 0011 still hold in the clear.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.db {
             Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
             Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        if self.pii.is_some() {
+            let report = self.seal_personal_data(false).await?;
+            if report.sealed > 0 || report.unreadable > 0 {
+                tracing::info!(
+                    sealed = report.sealed,
+                    unreadable = report.unreadable,
+                    "sealed personal data stored in the clear"
+                );
+            }
+            // The clear values would linger in free pages and the write-ahead log: rewrite
+            // the file and empty the log. (PostgreSQL keeps them in dead rows until its own
+            // VACUUM; the README says so.)
+            if let (Db::Sqlite(p), true) = (&self.db, report.sealed > 0) {
+                sqlx::raw_sql("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+                    .execute(p)
+                    .await?;
+            }
         }
         Ok(())
     }
@@ -202,14 +239,21 @@ impl Store {
             touched: Vec::new(),
             cache: self.cache.clone(),
             outbox: self.outbox.clone(),
+            pii: self.pii.clone(),
         })
     }
 
-    /// The key that seals mail bodies in the outbox; without one, queuing mail fails.
+    /// The keys that seal mail bodies and personal data; without them, queuing mail and
+    /// reading or writing personal data fail.
     #[must_use]
-    pub fn seal_outbox_with(mut self, sealer: Sealer) -> Self {
-        self.outbox = Some(sealer);
+    pub fn with_keys(mut self, keys: &KeyRing) -> Self {
+        self.outbox = Some(keys.sealer(crate::mail::OUTBOX_SEAL));
+        self.pii = Some(Arc::new(Pii::new(keys)));
         self
+    }
+
+    pub(crate) fn pii(&self) -> Result<&Pii, StoreError> {
+        self.pii.as_deref().ok_or(StoreError::NoKeys)
     }
 
     /// Answers `/readyz`: one round trip to the database.
@@ -224,6 +268,10 @@ impl Store {
 }
 
 impl Tx {
+    pub(crate) fn pii(&self) -> Result<Arc<Pii>, StoreError> {
+        self.pii.clone().ok_or(StoreError::NoKeys)
+    }
+
     /// Marks an account whose sessions or details this transaction changes.
     pub(crate) fn touch_user(&mut self, user_id: Uuid) {
         if !self.touched.contains(&user_id) {

@@ -122,18 +122,20 @@ impl Store {
         &self,
         token_hash: &[u8],
     ) -> Result<Option<SessionWithUser>, StoreError> {
-        Ok(on_pool!(self, p => sqlx::query_as::<_, SessionWithUser>(
+        let sql = format!(
             "SELECT s.id AS s_id, s.kind AS s_kind, s.remember AS s_remember, s.idle_secs AS s_idle_secs,
                     s.last_seen_at AS s_last_seen_at,
                     CASE WHEN t.expires_at < s.expires_at THEN t.expires_at ELSE s.expires_at END AS s_expires_at,
-                    u.id, u.email, u.email_verified_at, u.username, u.password_hash, u.name, u.role,
-                    u.mfa_enabled, u.managed_by, u.created_at
+                    {}
              FROM oauth_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
              WHERE t.token_hash = $1 AND t.kind = 'access'",
-        )
-        .bind(token_hash)
-        .fetch_optional(p)
-        .await)?)
+            super::users::U_COLUMNS
+        );
+        let row = on_pool!(self, p => sqlx::query_as::<_, super::sessions::SessionWithUserRow>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await)?;
+        row.map(|r| r.open(self.pii()?)).transpose()
     }
 
     pub async fn oauth_token(&self, token_hash: &[u8]) -> Result<Option<OauthToken>, StoreError> {

@@ -2,9 +2,11 @@
 
 use uuid::Uuid;
 
+use super::pii::{Field, Kind, Pii, device_pair};
+use super::users::{U_COLUMNS, UserRow};
 use super::{Store, StoreError, Tx, User, on_pool, on_tx};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Session {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -18,23 +20,82 @@ pub struct Session {
     pub expires_at: i64,
 }
 
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: Uuid,
+    user_id: Uuid,
+    kind: String,
+    remember: bool,
+    idle_secs: Option<i64>,
+    user_agent: String,
+    ip: String,
+    client_sealed: Option<Vec<u8>>,
+    created_at: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+}
+
+impl SessionRow {
+    fn open(self, pii: &Pii) -> Result<Session, StoreError> {
+        let mut client = pii.read(
+            Field::SessionClient,
+            self.id.as_bytes(),
+            self.client_sealed.as_deref(),
+            vec![self.ip, self.user_agent],
+        )?;
+        let user_agent = client.pop().unwrap_or_default();
+        let ip = client.pop().unwrap_or_default();
+        Ok(Session {
+            id: self.id,
+            user_id: self.user_id,
+            kind: self.kind,
+            remember: self.remember,
+            idle_secs: self.idle_secs,
+            user_agent,
+            ip,
+            created_at: self.created_at,
+            last_seen_at: self.last_seen_at,
+            expires_at: self.expires_at,
+        })
+    }
+}
+
 /// A session and its account, read in one round trip on every authenticated request.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct SessionWithUser {
-    #[sqlx(rename = "s_id")]
     pub session_id: Uuid,
-    #[sqlx(rename = "s_kind")]
     pub kind: String,
-    #[sqlx(rename = "s_remember")]
     pub remember: bool,
-    #[sqlx(rename = "s_idle_secs")]
     pub idle_secs: Option<i64>,
-    #[sqlx(rename = "s_last_seen_at")]
     pub last_seen_at: i64,
-    #[sqlx(rename = "s_expires_at")]
     pub expires_at: i64,
-    #[sqlx(flatten)]
     pub user: User,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionWithUserRow {
+    s_id: Uuid,
+    s_kind: String,
+    s_remember: bool,
+    s_idle_secs: Option<i64>,
+    s_last_seen_at: i64,
+    s_expires_at: i64,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+impl SessionWithUserRow {
+    pub(super) fn open(self, pii: &Pii) -> Result<SessionWithUser, StoreError> {
+        Ok(SessionWithUser {
+            session_id: self.s_id,
+            kind: self.s_kind,
+            remember: self.s_remember,
+            idle_secs: self.s_idle_secs,
+            last_seen_at: self.s_last_seen_at,
+            expires_at: self.s_expires_at,
+            user: self.user.open(pii)?,
+        })
+    }
 }
 
 pub struct NewSession<'a> {
@@ -50,15 +111,18 @@ pub struct NewSession<'a> {
     pub expires_at: i64,
 }
 
-const SESSION_COLUMNS: &str =
-    "id, user_id, kind, remember, idle_secs, user_agent, ip, created_at, last_seen_at, expires_at";
+const SESSION_COLUMNS: &str = "id, user_id, kind, remember, idle_secs, user_agent, ip, client_sealed, \
+                               created_at, last_seen_at, expires_at";
 
 impl Tx {
     pub async fn insert_session(&mut self, s: &NewSession<'_>) -> Result<(), StoreError> {
+        let client = self
+            .pii()?
+            .seal(Field::SessionClient, s.id.as_bytes(), &[s.ip, s.user_agent]);
         on_tx!(self, c => sqlx::query(
             "INSERT INTO sessions (id, user_id, token_hash, kind, remember, idle_secs, user_agent, ip,
-                                   created_at, last_seen_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
+                                   client_sealed, created_at, last_seen_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, '', '', $7, $8, $8, $9)",
         )
         .bind(s.id)
         .bind(s.user_id)
@@ -66,8 +130,7 @@ impl Tx {
         .bind(s.kind)
         .bind(s.remember)
         .bind(s.idle_secs)
-        .bind(s.user_agent)
-        .bind(s.ip)
+        .bind(client)
         .bind(s.now)
         .bind(s.expires_at)
         .execute(c)
@@ -77,7 +140,8 @@ impl Tx {
     }
 
     /// Records a sign-in to `user_id` from `device` at `ip`, forgetting pairs unseen since
-    /// `known_since`; says whether this pair was unknown until now.
+    /// `known_since`; says whether this pair was unknown until now. Pairs are kept only as a
+    /// blind index: they are compared, never shown.
     pub async fn note_device(
         &mut self,
         user_id: Uuid,
@@ -86,33 +150,37 @@ impl Tx {
         now: i64,
         known_since: i64,
     ) -> Result<bool, StoreError> {
-        on_tx!(self, c => sqlx::query("DELETE FROM known_devices WHERE user_id = $1 AND last_seen_at < $2")
+        on_tx!(self, c => sqlx::query("DELETE FROM known_device_pairs WHERE user_id = $1 AND last_seen_at < $2")
             .bind(user_id)
             .bind(known_since)
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
-        let updated = on_tx!(self, c => sqlx::query(
-            "UPDATE known_devices SET last_seen_at = $1 WHERE user_id = $2 AND device = $3 AND ip = $4",
-        )
-        .bind(now)
-        .bind(user_id)
-        .bind(device)
-        .bind(ip)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        if updated > 0 {
-            return Ok(false);
+        let indexes = self
+            .pii()?
+            .indexes(Kind::DevicePair, &device_pair(user_id, device, ip));
+        // A pair indexed under a previous key is still known until that key goes.
+        for index in &indexes {
+            let updated = on_tx!(self, c => sqlx::query(
+                "UPDATE known_device_pairs SET last_seen_at = $1 WHERE user_id = $2 AND pair_index = $3",
+            )
+            .bind(now)
+            .bind(user_id)
+            .bind(index)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            if updated > 0 {
+                return Ok(false);
+            }
         }
         // Two sign-ins racing from one new pair may both report it: two notices, never none.
         on_tx!(self, c => sqlx::query(
-            "INSERT INTO known_devices (user_id, device, ip, last_seen_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (user_id, device, ip) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+            "INSERT INTO known_device_pairs (user_id, pair_index, last_seen_at) VALUES ($1, $2, $3)
+             ON CONFLICT (user_id, pair_index) DO UPDATE SET last_seen_at = excluded.last_seen_at",
         )
         .bind(user_id)
-        .bind(device)
-        .bind(ip)
+        .bind(&indexes[0])
         .bind(now)
         .execute(c)
         .await
@@ -149,17 +217,17 @@ impl Store {
             return Ok(Some(found));
         }
         let generation = self.cache.generation();
-        let found = on_pool!(self, p => sqlx::query_as::<_, SessionWithUser>(
+        let sql = format!(
             "SELECT s.id AS s_id, s.kind AS s_kind, s.remember AS s_remember, s.idle_secs AS s_idle_secs,
-                    s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at,
-                    u.id, u.email, u.email_verified_at, u.username, u.password_hash, u.name, u.role,
-                    u.mfa_enabled, u.managed_by, u.created_at
+                    s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, {U_COLUMNS}
              FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(p)
-        .await)?;
+             WHERE s.token_hash = $1"
+        );
+        let row = on_pool!(self, p => sqlx::query_as::<_, SessionWithUserRow>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await)?;
+        let found = row.map(|r| r.open(self.pii()?)).transpose()?;
         if let Some(found) = &found {
             self.cache.put(token_hash, found, generation);
         }
@@ -191,13 +259,13 @@ impl Store {
                AND (idle_secs IS NULL OR last_seen_at + idle_secs > $2)
              ORDER BY created_at DESC, id DESC"
         );
-        Ok(
-            on_pool!(self, p => sqlx::query_as::<_, Session>(sqlx::AssertSqlSafe(sql.as_str()))
+        let rows = on_pool!(self, p => sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(user_id)
             .bind(now)
             .fetch_all(p)
-            .await)?,
-        )
+            .await)?;
+        let pii = self.pii()?;
+        rows.into_iter().map(|r| r.open(pii)).collect()
     }
 
     /// When credentials were last entered in session `id`: at sign-in, or re-entered since.

@@ -1,7 +1,9 @@
-//! Teams, their members, invitations and join requests.
+//! Teams, their members and join requests (invitations are in `invitations.rs`).
 
 use uuid::Uuid;
 
+use super::pii::{Field, Pii};
+use super::users::UserRow;
 use super::{Store, StoreError, Tx, User, classify, on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -23,7 +25,7 @@ pub struct TeamWithRole {
     pub role: String,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Member {
     pub user_id: Uuid,
     pub username: String,
@@ -32,20 +34,35 @@ pub struct Member {
     pub joined_at: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Invitation {
-    pub id: Uuid,
-    pub team_id: Uuid,
-    pub email: String,
-    pub email_norm: String,
-    pub role: String,
-    pub created_at: i64,
-    pub expires_at: i64,
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    user_id: Uuid,
+    username: String,
+    name: String,
+    name_sealed: Option<Vec<u8>>,
+    role: String,
+    joined_at: i64,
+}
+
+impl MemberRow {
+    fn open(self, pii: &Pii) -> Result<Member, StoreError> {
+        Ok(Member {
+            name: pii.read_one(
+                Field::UserName,
+                self.user_id.as_bytes(),
+                self.name_sealed.as_deref(),
+                self.name,
+            )?,
+            user_id: self.user_id,
+            username: self.username,
+            role: self.role,
+            joined_at: self.joined_at,
+        })
+    }
 }
 
 const TEAM_COLUMNS: &str =
     "t.id, t.slug, t.name, t.discovery_domain, t.join_policy, t.require_2fa, t.created_at";
-const INVITATION_COLUMNS: &str = "id, team_id, email, email_norm, role, created_at, expires_at";
 
 impl Store {
     pub async fn team_by_slug(&self, slug: &str) -> Result<Option<Team>, StoreError> {
@@ -138,14 +155,16 @@ impl Store {
     }
 
     pub async fn members(&self, team_id: Uuid) -> Result<Vec<Member>, StoreError> {
-        Ok(on_pool!(self, p => sqlx::query_as::<_, Member>(
-            "SELECT m.user_id, u.username, u.name, m.role, m.joined_at
+        let rows = on_pool!(self, p => sqlx::query_as::<_, MemberRow>(
+            "SELECT m.user_id, u.username, u.name, u.name_sealed, m.role, m.joined_at
              FROM team_members m JOIN users u ON u.id = m.user_id
              WHERE m.team_id = $1 ORDER BY u.username_norm",
         )
         .bind(team_id)
         .fetch_all(p)
-        .await)?)
+        .await)?;
+        let pii = self.pii()?;
+        rows.into_iter().map(|r| r.open(pii)).collect()
     }
 
     /// The accounts holding `role` in the team, for notices.
@@ -158,72 +177,12 @@ impl Store {
             "SELECT {} FROM users WHERE id IN (SELECT user_id FROM team_members WHERE team_id = $1 AND role = $2)",
             super::users::USER_COLUMNS
         );
-        Ok(
-            on_pool!(self, p => sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(sql.as_str()))
+        let rows = on_pool!(self, p => sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(team_id)
             .bind(role)
             .fetch_all(p)
-            .await)?,
-        )
-    }
-
-    pub async fn pending_invitations(
-        &self,
-        team_id: Uuid,
-        now: i64,
-    ) -> Result<Vec<Invitation>, StoreError> {
-        let sql = format!(
-            "SELECT {INVITATION_COLUMNS} FROM team_invitations WHERE team_id = $1 AND expires_at > $2
-             ORDER BY created_at, id"
-        );
-        Ok(
-            on_pool!(self, p => sqlx::query_as::<_, Invitation>(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(team_id)
-            .bind(now)
-            .fetch_all(p)
-            .await)?,
-        )
-    }
-
-    pub async fn invitation(
-        &self,
-        team_id: Uuid,
-        id: Uuid,
-    ) -> Result<Option<Invitation>, StoreError> {
-        let sql = format!(
-            "SELECT {INVITATION_COLUMNS} FROM team_invitations WHERE team_id = $1 AND id = $2"
-        );
-        Ok(
-            on_pool!(self, p => sqlx::query_as::<_, Invitation>(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(team_id)
-            .bind(id)
-            .fetch_optional(p)
-            .await)?,
-        )
-    }
-
-    pub async fn invitation_by_token(
-        &self,
-        token_hash: &[u8],
-    ) -> Result<Option<Invitation>, StoreError> {
-        let sql =
-            format!("SELECT {INVITATION_COLUMNS} FROM team_invitations WHERE token_hash = $1");
-        Ok(
-            on_pool!(self, p => sqlx::query_as::<_, Invitation>(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(token_hash)
-            .fetch_optional(p)
-            .await)?,
-        )
-    }
-
-    pub async fn delete_invitation(&self, team_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
-        let n = on_pool!(self, p => sqlx::query("DELETE FROM team_invitations WHERE team_id = $1 AND id = $2")
-            .bind(team_id)
-            .bind(id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(n == 1)
+            .await)?;
+        self.open_users(rows)
     }
 
     pub async fn add_join_request(
@@ -246,14 +205,16 @@ impl Store {
     }
 
     pub async fn join_requests(&self, team_id: Uuid) -> Result<Vec<Member>, StoreError> {
-        Ok(on_pool!(self, p => sqlx::query_as::<_, Member>(
-            "SELECT r.user_id, u.username, u.name, 'requested' AS role, r.created_at AS joined_at
+        let rows = on_pool!(self, p => sqlx::query_as::<_, MemberRow>(
+            "SELECT r.user_id, u.username, u.name, u.name_sealed, 'requested' AS role, r.created_at AS joined_at
              FROM team_join_requests r JOIN users u ON u.id = r.user_id
              WHERE r.team_id = $1 ORDER BY r.created_at",
         )
         .bind(team_id)
         .fetch_all(p)
-        .await)?)
+        .await)?;
+        let pii = self.pii()?;
+        rows.into_iter().map(|r| r.open(pii)).collect()
     }
 }
 
@@ -341,58 +302,6 @@ impl Tx {
         let n = on_tx!(self, c => sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
             .bind(team_id)
             .bind(user_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(n == 1)
-    }
-
-    pub async fn insert_invitation(
-        &mut self,
-        inv: &Invitation,
-        token_hash: &[u8],
-        invited_by: Uuid,
-    ) -> Result<(), StoreError> {
-        on_tx!(self, c => sqlx::query(
-            "INSERT INTO team_invitations (id, team_id, email, email_norm, role, token_hash, invited_by, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(inv.id)
-        .bind(inv.team_id)
-        .bind(&inv.email)
-        .bind(&inv.email_norm)
-        .bind(&inv.role)
-        .bind(token_hash)
-        .bind(invited_by)
-        .bind(inv.created_at)
-        .bind(inv.expires_at)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
-    /// A new link (and a new week) for an invitation; the old link stops working.
-    pub async fn reissue_invitation(
-        &mut self,
-        id: Uuid,
-        token_hash: &[u8],
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        on_tx!(self, c => sqlx::query("UPDATE team_invitations SET token_hash = $1, expires_at = $2 WHERE id = $3")
-            .bind(token_hash)
-            .bind(expires_at)
-            .bind(id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
-    /// Uses an invitation up: whoever deletes it first joins.
-    pub async fn take_invitation(&mut self, id: Uuid) -> Result<bool, StoreError> {
-        let n = on_tx!(self, c => sqlx::query("DELETE FROM team_invitations WHERE id = $1")
-            .bind(id)
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;

@@ -1,6 +1,8 @@
 //! The `throttle` table: GCRA state per key (an account or an IP), shared by every server on
-//! the database so limits hold across instances.
+//! the database so limits hold across instances. Keys name addresses, usernames and IP
+//! addresses, so they are stored as a blind index (`pii.rs`).
 
+use super::pii::Kind;
 use super::{Store, StoreError, on_pool};
 
 impl Store {
@@ -8,7 +10,7 @@ impl Store {
     pub async fn throttle_tat(&self, key: &str) -> Result<Option<i64>, StoreError> {
         Ok(
             on_pool!(self, p => sqlx::query_scalar::<_, i64>("SELECT tat_ms FROM throttle WHERE key = $1")
-            .bind(key)
+            .bind(self.pii()?.index(Kind::Throttle, key))
             .fetch_optional(p)
             .await)?,
         )
@@ -27,7 +29,7 @@ impl Store {
              ON CONFLICT (key) DO UPDATE SET tat_ms =
                  CASE WHEN throttle.tat_ms > $2 THEN throttle.tat_ms ELSE $2 END + $3",
         )
-        .bind(key)
+        .bind(self.pii()?.index(Kind::Throttle, key))
         .bind(now_ms)
         .bind(interval_ms)
         .execute(p)
@@ -38,7 +40,7 @@ impl Store {
 
     pub async fn throttle_clear(&self, key: &str) -> Result<(), StoreError> {
         on_pool!(self, p => sqlx::query("DELETE FROM throttle WHERE key = $1")
-            .bind(key)
+            .bind(self.pii()?.index(Kind::Throttle, key))
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;

@@ -2,9 +2,11 @@
 
 use uuid::Uuid;
 
+use super::pii::{Field, Kind, Pii};
 use super::{Store, StoreError, Tx, classify, on_pool, on_tx};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// An account, its address and name opened.
+#[derive(Debug, Clone)]
 pub struct User {
     pub id: Uuid,
     pub email: String,
@@ -30,27 +32,96 @@ pub struct NewUser<'a> {
     pub now: i64,
 }
 
-pub(super) const USER_COLUMNS: &str = "id, email, email_verified_at, username, password_hash, name, role, mfa_enabled, managed_by, created_at";
+/// A `users` row as stored: address and name sealed (or, from before, in the clear columns).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(super) struct UserRow {
+    id: Uuid,
+    email: String,
+    email_sealed: Option<Vec<u8>>,
+    email_verified_at: Option<i64>,
+    username: String,
+    password_hash: Option<String>,
+    name: String,
+    name_sealed: Option<Vec<u8>>,
+    role: String,
+    mfa_enabled: bool,
+    managed_by: Option<String>,
+    created_at: i64,
+}
+
+impl UserRow {
+    pub(super) fn open(self, pii: &Pii) -> Result<User, StoreError> {
+        let row = self.id.as_bytes();
+        Ok(User {
+            id: self.id,
+            email: pii.read_one(
+                Field::UserEmail,
+                row,
+                self.email_sealed.as_deref(),
+                self.email,
+            )?,
+            email_verified_at: self.email_verified_at,
+            username: self.username,
+            password_hash: self.password_hash,
+            name: pii.read_one(Field::UserName, row, self.name_sealed.as_deref(), self.name)?,
+            role: self.role,
+            mfa_enabled: self.mfa_enabled,
+            managed_by: self.managed_by,
+            created_at: self.created_at,
+        })
+    }
+}
+
+pub(super) const USER_COLUMNS: &str = "id, email, email_sealed, email_verified_at, username, password_hash, name, name_sealed, role, mfa_enabled, managed_by, created_at";
+
+/// `USER_COLUMNS` of the `users` table aliased `u`.
+pub(super) const U_COLUMNS: &str = "u.id, u.email, u.email_sealed, u.email_verified_at, u.username, u.password_hash, u.name, u.name_sealed, u.role, u.mfa_enabled, u.managed_by, u.created_at";
 
 impl Tx {
     pub async fn insert_user(&mut self, u: &NewUser<'_>) -> Result<(), StoreError> {
+        let pii = self.pii()?;
+        self.refuse_address_indexed_under_old_keys(&pii, u.id, u.email_norm)
+            .await?;
         on_tx!(self, c => sqlx::query(
-            "INSERT INTO users (id, email, email_norm, username, username_norm, password_hash, name,
-                                terms_accepted_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8)",
+            "INSERT INTO users (id, email, email_index, email_sealed, username, username_norm, password_hash,
+                                name, name_sealed, terms_accepted_at, created_at, updated_at)
+             VALUES ($1, '', $2, $3, $4, $5, $6, '', $7, $8, $8, $8)",
         )
         .bind(u.id)
-        .bind(u.email)
-        .bind(u.email_norm)
+        .bind(pii.index(Kind::Email, u.email_norm))
+        .bind(pii.seal(Field::UserEmail, u.id.as_bytes(), &[u.email]))
         .bind(u.username)
         .bind(u.username_norm)
         .bind(u.password_hash)
-        .bind(u.name)
+        .bind(pii.seal(Field::UserName, u.id.as_bytes(), &[u.name]))
         .bind(u.now)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))
         .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Between a key change and `rotate-key`, an address may be indexed under a previous key,
+    /// where the UNIQUE constraint cannot see it: taken all the same.
+    pub(super) async fn refuse_address_indexed_under_old_keys(
+        &mut self,
+        pii: &Pii,
+        user_id: Uuid,
+        email_norm: &str,
+    ) -> Result<(), StoreError> {
+        for index in pii.indexes(Kind::Email, email_norm).into_iter().skip(1) {
+            let taken = on_tx!(self, c => sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM users WHERE email_index = $1 AND id <> $2",
+            )
+            .bind(index)
+            .bind(user_id)
+            .fetch_one(c)
+            .await)?;
+            if taken > 0 {
+                return Err(StoreError::Duplicate(super::Unique::Email));
+            }
+        }
         Ok(())
     }
 
@@ -62,41 +133,60 @@ impl Tx {
         now: i64,
     ) -> Result<bool, StoreError> {
         self.touch_user(user_id);
-        let done = on_tx!(self, c => sqlx::query(
-            "UPDATE users SET email_verified_at = $1, updated_at = $1
-             WHERE id = $2 AND email = $3",
-        )
-        .bind(now)
-        .bind(user_id)
-        .bind(email)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(done == 1)
+        for index in self.pii()?.indexes(Kind::Email, &email.to_lowercase()) {
+            let done = on_tx!(self, c => sqlx::query(
+                "UPDATE users SET email_verified_at = $1, updated_at = $1
+                 WHERE id = $2 AND email_index = $3",
+            )
+            .bind(now)
+            .bind(user_id)
+            .bind(index)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            if done == 1 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }
 
 impl Store {
     /// Finds an account by username or email, given already lower-cased.
     pub async fn user_by_login(&self, login_norm: &str) -> Result<Option<User>, StoreError> {
-        let sql =
-            format!("SELECT {USER_COLUMNS} FROM users WHERE username_norm = $1 OR email_norm = $1");
-        Ok(
-            on_pool!(self, p => sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(login_norm)
-            .fetch_optional(p)
-            .await)?,
-        )
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username_norm = $1 OR email_index = $2"
+        );
+        for index in self.pii()?.indexes(Kind::Email, login_norm) {
+            let row = on_pool!(self, p => sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(login_norm)
+                .bind(index)
+                .fetch_optional(p)
+                .await)?;
+            if row.is_some() {
+                return self.open_user(row);
+            }
+        }
+        Ok(None)
     }
 
     pub async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        Ok(
-            on_pool!(self, p => sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(sql.as_str()))
+        let row = on_pool!(self, p => sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(id)
             .fetch_optional(p)
-            .await)?,
-        )
+            .await)?;
+        self.open_user(row)
+    }
+
+    pub(super) fn open_user(&self, row: Option<UserRow>) -> Result<Option<User>, StoreError> {
+        row.map(|r| r.open(self.pii()?)).transpose()
+    }
+
+    pub(super) fn open_users(&self, rows: Vec<UserRow>) -> Result<Vec<User>, StoreError> {
+        let pii = self.pii()?;
+        rows.into_iter().map(|r| r.open(pii)).collect()
     }
 
     pub async fn update_profile(
@@ -106,8 +196,14 @@ impl Store {
         role: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
+        let name = name.map(|n| {
+            self.pii()
+                .map(|pii| pii.seal(Field::UserName, id.as_bytes(), &[n]))
+        });
+        let name = name.transpose()?;
         on_pool!(self, p => sqlx::query(
-            "UPDATE users SET name = COALESCE($1, name), role = COALESCE($2, role), updated_at = $3
+            "UPDATE users SET name = CASE WHEN $1 IS NULL THEN name ELSE '' END,
+                              name_sealed = COALESCE($1, name_sealed), role = COALESCE($2, role), updated_at = $3
              WHERE id = $4",
         )
         .bind(name)

@@ -2,15 +2,25 @@
 
 use uuid::Uuid;
 
+use super::pii::Field;
 use super::{Store, StoreError, Tx, on_pool, on_tx};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Verification {
     pub user_id: Uuid,
     pub email: String,
     /// `signup` confirms the current address; `change` moves the account to `email`.
     pub purpose: String,
     pub expires_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct VerificationRow {
+    user_id: Uuid,
+    email: String,
+    email_sealed: Option<Vec<u8>>,
+    purpose: String,
+    expires_at: i64,
 }
 
 impl Tx {
@@ -23,13 +33,16 @@ impl Tx {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
+        let sealed = self
+            .pii()?
+            .seal(Field::VerificationEmail, token_hash, &[email]);
         on_tx!(self, c => sqlx::query(
-            "INSERT INTO email_verifications (token_hash, user_id, email, purpose, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO email_verifications (token_hash, user_id, email, email_sealed, purpose, created_at, expires_at)
+             VALUES ($1, $2, '', $3, $4, $5, $6)",
         )
         .bind(token_hash)
         .bind(user_id)
-        .bind(email)
+        .bind(sealed)
         .bind(purpose)
         .bind(now)
         .bind(expires_at)
@@ -44,13 +57,25 @@ impl Tx {
         &mut self,
         token_hash: &[u8],
     ) -> Result<Option<Verification>, StoreError> {
-        Ok(on_tx!(self, c => sqlx::query_as::<_, Verification>(
+        let row = on_tx!(self, c => sqlx::query_as::<_, VerificationRow>(
             "DELETE FROM email_verifications WHERE token_hash = $1
-             RETURNING user_id, email, purpose, expires_at",
+             RETURNING user_id, email, email_sealed, purpose, expires_at",
         )
         .bind(token_hash)
         .fetch_optional(c)
-        .await)?)
+        .await)?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Verification {
+            user_id: row.user_id,
+            email: self.pii()?.read_one(
+                Field::VerificationEmail,
+                token_hash,
+                row.email_sealed.as_deref(),
+                row.email,
+            )?,
+            purpose: row.purpose,
+            expires_at: row.expires_at,
+        }))
     }
 }
 

@@ -34,8 +34,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server after `tweak` has adjusted its configuration.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_in(tempfile::tempdir().expect("temp dir"), tweak).await
+}
+
+/// Starts a server whose data directory is `dir/data`, which may hold a database already.
+pub async fn spawn_app_in(dir: TempDir, tweak: impl FnOnce(&mut Config)) -> TestApp {
     latchkey::install_crypto_provider();
-    let dir = tempfile::tempdir().expect("temp dir");
     let smtp = SmtpServer::start(&dir.path().join("maildir"));
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -109,7 +113,7 @@ pub fn plain_client() -> reqwest::Client {
 }
 
 /// Creates `lk_test_<uuid>` next to the database in `admin_url` and returns its URL.
-async fn fresh_postgres_database(admin_url: &str) -> String {
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
     use sqlx::Connection;
     let name = format!("lk_test_{}", uuid::Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(admin_url)
@@ -248,6 +252,28 @@ impl TestApp {
             }
         }
         String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// What a copy of the database gives away, as text: on SQLite the files themselves
+    /// (`database_files_text`); on PostgreSQL, where the files are the server's, every row of
+    /// every table (`database_to_xml`, with byte columns in base64).
+    pub async fn stored_text(&self) -> String {
+        if self.engine == "postgres" {
+            self.query_text("SELECT CAST(database_to_xml(true, false, '') AS TEXT)")
+                .await
+        } else {
+            self.database_files_text()
+        }
+    }
+
+    /// `id` as an SQL literal for this engine's id columns (a blob on SQLite, a UUID on
+    /// PostgreSQL), for rows written behind the store's back.
+    pub fn uuid_sql(&self, id: uuid::Uuid) -> String {
+        if self.engine == "postgres" {
+            format!("'{id}'")
+        } else {
+            format!("X'{}'", id.simple())
+        }
     }
 
     /// Waits for the confirmation mail to `to` and returns the token from its link.

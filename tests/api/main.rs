@@ -25,4 +25,5 @@ mod team_pages;
 mod team_two_factor;
 mod teams;
 mod throttling;
+mod upgrade;
 mod verification;

@@ -164,7 +164,13 @@ async fn a_session_revoked_on_one_server_ends_on_the_others() {
     let Some(shared) = a.database_url.clone().filter(|_| a.engine == "postgres") else {
         return;
     };
-    let b = crate::helpers::spawn_app_with(|c| c.database_url = Some(shared.into())).await;
+    // Servers sharing a database share the key too (README): it opens the sealed accounts.
+    let key = a.dir.path().join("data/secret.key");
+    let b = crate::helpers::spawn_app_with(|c| {
+        c.database_url = Some(shared.into());
+        c.secret_key_file = Some(key);
+    })
+    .await;
     a.signup("roamer").await;
     let token = a.login_token("roamer", false).await;
     assert_eq!(
@@ -201,13 +207,14 @@ async fn a_session_revoked_on_one_server_ends_on_the_others() {
     }
 }
 
-/// Signs `login` in over the API from a client naming itself `device`; returns the token.
+/// Signs `login` in over the API from a client naming itself `device`; returns the token and
+/// the session's id as an SQL literal.
 async fn sign_in_from(
     app: &crate::helpers::TestApp,
     login: &str,
     device: &str,
     remember: bool,
-) -> String {
+) -> (String, String) {
     let res = plain_client()
         .post(app.at("/api/v1/login"))
         .header("user-agent", device)
@@ -221,7 +228,8 @@ async fn sign_in_from(
         .unwrap();
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
-    body["token"].as_str().unwrap().to_owned()
+    let id = body["session_id"].as_str().unwrap().parse().unwrap();
+    (body["token"].as_str().unwrap().to_owned(), app.uuid_sql(id))
 }
 
 /// ASVS 4.0.3 V3.3.1 (expiry invalidates the token, and authenticated answers are never cached,
@@ -232,20 +240,20 @@ async fn sign_in_from(
 async fn an_idle_or_old_session_must_sign_in_again() {
     let app = spawn_app().await;
     app.signup("sleepy").await;
-    let idle = sign_in_from(&app, "sleepy", "idle", false).await;
-    let nearly_idle = sign_in_from(&app, "sleepy", "nearly-idle", false).await;
-    let old = sign_in_from(&app, "sleepy", "old", false).await;
-    let remembered = sign_in_from(&app, "sleepy", "remembered", true).await;
-    app.execute_sql(
+    let (idle, idle_id) = sign_in_from(&app, "sleepy", "idle", false).await;
+    let (nearly_idle, nearly_idle_id) = sign_in_from(&app, "sleepy", "nearly-idle", false).await;
+    let (old, old_id) = sign_in_from(&app, "sleepy", "old", false).await;
+    let (remembered, remembered_id) = sign_in_from(&app, "sleepy", "remembered", true).await;
+    app.execute_sql(&format!(
         "UPDATE sessions SET created_at = created_at - 1801, last_seen_at = last_seen_at - 1801
-           WHERE user_agent = 'idle';
+           WHERE id = {idle_id};
          UPDATE sessions SET created_at = created_at - 1740, last_seen_at = last_seen_at - 1740
-           WHERE user_agent = 'nearly-idle';
+           WHERE id = {nearly_idle_id};
          UPDATE sessions SET created_at = created_at - 43201, expires_at = expires_at - 43201
-           WHERE user_agent = 'old';
+           WHERE id = {old_id};
          UPDATE sessions SET created_at = created_at - 2592001, expires_at = expires_at - 2592001
-           WHERE user_agent = 'remembered';",
-    )
+           WHERE id = {remembered_id};",
+    ))
     .await;
 
     for (what, token) in [

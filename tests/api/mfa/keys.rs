@@ -78,6 +78,8 @@ async fn sign_in_with(app: &TestApp, name: &str, proof: Value) -> reqwest::Respo
     second_step(app, &body).await
 }
 
+/// Personal data rotates too (ASVS V6.1.1): the address signs in by its blind index under the
+/// old key before `rotate-key`, and under the new key alone after it, which also reseals it.
 #[tokio::test]
 async fn two_factor_survives_a_secret_key_rotation() {
     let a = spawn_app().await;
@@ -88,7 +90,12 @@ async fn two_factor_survives_a_secret_key_rotation() {
 
     // B has a new key (generated at start) and the old one as previous.
     let b = same_database(&a, &new_key, std::slice::from_ref(&old_key)).await;
-    let res = sign_in_with(&b, "rotor", json!({"code": oathtool(&secret, 0)})).await;
+    let res = sign_in_with(
+        &b,
+        "Rotor@Example.com",
+        json!({"code": oathtool(&secret, 0)}),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let res = sign_in_with(&b, "rotor", json!({"recovery_code": codes[0]})).await;
     assert_eq!(res.status(), 200);
@@ -99,16 +106,38 @@ async fn two_factor_survives_a_secret_key_rotation() {
         report.contains("1 account(s) hold recovery codes"),
         "{report}"
     );
+    assert!(
+        report.contains("personal data value(s)") && !report.contains("Resealed 0 personal"),
+        "{report}"
+    );
 
     // C has only the new key: the resealed seed opens. Codes made under the old key need it
     // (they cannot be rehashed without the code), so new ones are made here.
     let c = same_database(&a, &new_key, &[]).await;
-    let res = sign_in_with(&c, "rotor", json!({"code": oathtool(&secret, 30)})).await;
+    let res = sign_in_with(
+        &c,
+        "ROTOR@example.com",
+        json!({"code": oathtool(&secret, 30)}),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let token = res.json::<Value>().await.unwrap()["token"]
         .as_str()
         .unwrap()
         .to_owned();
+    let me: Value = c
+        .get_bearer("/api/v1/me", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "rotor@example.com", "{me}");
+    let res = c.get_bearer("/api/v1/me/sessions", &token).await;
+    assert_eq!(
+        res.status(),
+        200,
+        "sessions sealed under the old key were resealed"
+    );
     let res = sign_in_with(&c, "rotor", json!({"recovery_code": codes[1]})).await;
     assert_problem(res, 401, "invalid_code").await;
     let body = json!({"password": PASSWORD});
@@ -121,6 +150,10 @@ async fn two_factor_survives_a_secret_key_rotation() {
 
     let report = rotate_key(&a, &new_key, std::slice::from_ref(&old_key));
     assert!(report.contains("Resealed 0 two-factor secrets"), "{report}");
+    assert!(
+        report.contains("Resealed 0 personal data value(s)"),
+        "{report}"
+    );
     assert!(
         report.contains("Nothing needs the previous keys"),
         "{report}"
@@ -178,8 +211,10 @@ async fn a_password_hash_is_useless_without_the_server_key() {
     let old_key = a.dir.path().join("data/secret.key");
     let keys = tempfile::tempdir().unwrap();
 
+    // With another key the account's address does not open either (ASVS V6.1.1), so the
+    // stranger cannot even complete the lookup: it answers 500, never a session.
     let stranger = same_database(&a, &keys.path().join("other.key"), &[]).await;
-    assert_eq!(login_status(&stranger, "peppered", PASSWORD).await, 401);
+    assert_eq!(login_status(&stranger, "peppered", PASSWORD).await, 500);
     assert_eq!(login_status(&a, "peppered", PASSWORD).await, 200);
 
     // A hash from before the pepper still signs in, and rotate-key peppers it.
@@ -198,7 +233,7 @@ async fn a_password_hash_is_useless_without_the_server_key() {
             .await
             .starts_with("$latchkey-argon2id$")
     );
-    assert_eq!(login_status(&stranger, "peppered", PASSWORD).await, 401);
+    assert_eq!(login_status(&stranger, "peppered", PASSWORD).await, 500);
 
     // Moving to a new key: once resealed, a server with only the new key signs in.
     let new_key = keys.path().join("new.key");
@@ -209,7 +244,7 @@ async fn a_password_hash_is_useless_without_the_server_key() {
     assert_eq!(login_status(&only_new, "peppered", PASSWORD).await, 200);
     assert_eq!(
         login_status(&a, "peppered", PASSWORD).await,
-        401,
-        "the old key alone no longer opens it"
+        500,
+        "the old key alone no longer opens the account (its address is resealed too)"
     );
 }
