@@ -26,7 +26,8 @@ enum Command {
     Serve(ServeArgs),
     /// Apply database migrations, then exit.
     Migrate(ServeArgs),
-    /// Reseal what `previous_secret_key_files` sealed under the current `secret_key_file`.
+    /// Reseal what `previous_secret_key_files` sealed under the current `secret_key_file`, or
+    /// under the PKCS#11 token when `[keys] pkcs11_module` names one.
     RotateKey(ServeArgs),
     /// Sign this terminal in through the browser (or a device code).
     Login {
@@ -206,7 +207,7 @@ async fn rotate_key(config: &Config) -> anyhow::Result<()> {
             current.display()
         );
     }
-    let keys = crate::keys::KeyRing::load(&current, &config.previous_secret_key_files)?;
+    let keys = crate::keys::KeyRing::from_config(config)?;
     let store = open_store(config).await?;
     store.migrate().await?;
     let report = crate::keys::rotate::rotate(&store, &keys).await?;
