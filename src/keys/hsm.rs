@@ -95,9 +95,8 @@ impl Hsm {
             live: Mutex::new(None),
             label,
         };
-        if let Err(e) = key.with_session(|_, _| Ok(())) {
-            tracing::error!(key = %key.label, error = %e, "the PKCS#11 key is not usable yet");
-        }
+        // A failure is logged there, and tried again at first use.
+        let _ = key.with_session(|_, _| Ok(()));
         key
     }
 
@@ -271,9 +270,18 @@ impl HsmKey {
         let mut retried = false;
         loop {
             if live.is_none() {
-                let session = self.hsm.session()?;
-                let key = self.hsm.find_or_make(&session, &self.label)?;
-                *live = Some((session, key));
+                let opened = self.hsm.session().and_then(|session| {
+                    let key = self.hsm.find_or_make(&session, &self.label)?;
+                    Ok((session, key))
+                });
+                match opened {
+                    Ok(opened) => *live = Some(opened),
+                    Err(e) => {
+                        tracing::error!(key = %self.label, error = %format!("{e:#}"),
+                            "the PKCS#11 key cannot be used");
+                        return Err(e);
+                    }
+                }
             }
             let (session, key) = live.as_ref().expect("set above");
             match op(session, *key) {
