@@ -248,3 +248,40 @@ fn a_wrong_pin_stops_the_server_without_showing_the_pin() {
     assert!(said.contains("PKCS#11 token \"latchkey\""), "{said}");
     assert!(!said.contains("guessed-9999"), "{said}");
 }
+
+/// A key already in the token under our label that could be read out of it (made by hand,
+/// say) is never used: setting up 2FA fails and nothing is stored, rather than sealing under
+/// a key that could leave the token.
+#[tokio::test]
+async fn a_key_that_could_leave_the_token_is_not_used() {
+    let Some(hsm) = SoftHsm::new() else { return };
+    let made = hsm.pkcs11_tool(&[
+        "--keygen",
+        "--key-type",
+        "AES:32",
+        "--extractable",
+        "--label",
+        "latchkey/latchkey totp seal v1",
+    ]);
+    assert!(made.status.success(), "{made:?}");
+    let app = spawn_app_process(None, &hsm.env()).await;
+    let token = app.signup("careful").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let res = super::post(
+        &app,
+        "/api/v1/me/mfa/totp/setup",
+        &token,
+        &json!({"password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(res.status(), 500);
+    let rows = app
+        .query_text("SELECT CAST(COUNT(*) AS TEXT) FROM totp_credentials")
+        .await;
+    assert_eq!(rows, "0");
+    let log = std::fs::read_to_string(app.dir.path().join("server.log")).unwrap();
+    assert!(log.contains("could be read out of the token"), "{log}");
+}
