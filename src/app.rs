@@ -68,7 +68,7 @@ impl Application {
             bail!("--behind-proxy needs --public-url: the address people reach the proxy at");
         }
         create_data_dir(&config)?;
-        let keys = KeyRing::load(&config.secret_key_path(), &config.previous_secret_key_files)?;
+        let keys = KeyRing::from_config(&config)?;
 
         let store = open_store(&config).await?.with_keys(&keys);
         store.migrate().await.context("applying migrations")?;

@@ -26,7 +26,8 @@ enum Command {
     Serve(ServeArgs),
     /// Apply database migrations, then exit.
     Migrate(ServeArgs),
-    /// Reseal what `previous_secret_key_files` sealed under the current `secret_key_file`.
+    /// Reseal what `previous_secret_key_files` sealed under the current `secret_key_file`, or
+    /// under the PKCS#11 token when `[keys] pkcs11_module` names one.
     RotateKey(ServeArgs),
     /// Sign this terminal in through the browser (or a device code).
     Login {
@@ -193,7 +194,7 @@ impl Cli {
                 // be the key the servers use. Without it, the first server to start seals.
                 let key = config.secret_key_path();
                 if key.exists() {
-                    let keys = crate::keys::KeyRing::load(&key, &config.previous_secret_key_files)?;
+                    let keys = crate::keys::KeyRing::from_config(&config)?;
                     store = store.with_keys(&keys);
                 }
                 store.migrate().await?;
@@ -213,7 +214,7 @@ async fn rotate_key(config: &Config) -> anyhow::Result<()> {
             current.display()
         );
     }
-    let keys = crate::keys::KeyRing::load(&current, &config.previous_secret_key_files)?;
+    let keys = crate::keys::KeyRing::from_config(config)?;
     let store = open_store(config).await?.with_keys(&keys);
     store.migrate().await?;
     let report = crate::keys::rotate::rotate(&store, &keys).await?;

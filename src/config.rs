@@ -32,6 +32,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub argon2: Argon2Config,
     pub throttle: ThrottleConfig,
+    #[serde(default)]
+    pub keys: KeysConfig,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
@@ -64,6 +66,21 @@ pub struct ThrottleConfig {
     pub signup_interval_secs: u32,
 }
 
+/// Where the keys sealing stored data live: derived from `secret.key` in this process, or, with
+/// `pkcs11_module` set, inside a PKCS#11 token (an HSM) that never lets them out.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct KeysConfig {
+    /// The token's PKCS#11 library, such as `/usr/lib/softhsm/libsofthsm2.so`.
+    pub pkcs11_module: Option<PathBuf>,
+    /// The label of the token (not the slot number, which can change between restarts).
+    pub pkcs11_token_label: Option<String>,
+    /// A file holding the user PIN, mode 0600 like every secret file.
+    pub pkcs11_pin_file: Option<PathBuf>,
+    /// Prefix of the keys' labels in the token: `<prefix>/<purpose>`. Default `latchkey`.
+    pub pkcs11_key_label: Option<String>,
+}
+
 const KNOWN_KEYS: &[&str] = &[
     "listen",
     "data_dir",
@@ -82,6 +99,7 @@ const KNOWN_KEYS: &[&str] = &[
     "log_format",
     "argon2",
     "throttle",
+    "keys",
 ];
 
 impl Default for Config {
@@ -117,6 +135,7 @@ impl Default for Config {
                 signup_burst: 10,
                 signup_interval_secs: 120,
             },
+            keys: KeysConfig::default(),
         }
     }
 }

@@ -5,7 +5,13 @@
 //! Keys can be replaced (ASVS V6.2.4): `previous_secret_key_files` lists keys that still open
 //! what they sealed, everything new is sealed under the current key, and `latchkey rotate-key`
 //! reseals what the previous keys sealed so they can be dropped.
+//!
+//! With `[keys] pkcs11_module` set, stored data is sealed inside a PKCS#11 token instead
+//! (`hsm`, ASVS V6.4.2); what the keys here sealed earlier still opens, and `rotate-key` moves
+//! it into the token. Keys that check at once what they made minutes before (CSRF, CAPTCHA)
+//! and the recovery-code HMAC key stay derived from `secret.key` in this process.
 
+pub mod hsm;
 pub mod rotate;
 
 use std::io::Write;
@@ -66,10 +72,12 @@ impl MasterKey {
     }
 }
 
-/// The current key and the previous ones that may still be needed to open older data.
+/// The current key and the previous ones that may still be needed to open older data, and
+/// the PKCS#11 token that seals stored data when one is configured.
 pub struct KeyRing {
     current: MasterKey,
     previous: Vec<MasterKey>,
+    hsm: Option<Arc<hsm::Hsm>>,
 }
 
 impl KeyRing {
@@ -81,7 +89,22 @@ impl KeyRing {
                 .iter()
                 .map(|p| MasterKey::load(p))
                 .collect::<anyhow::Result<_>>()?,
+            hsm: None,
         })
+    }
+
+    /// The keys `config` names: its key files, and its PKCS#11 token if any.
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
+        let mut ring = Self::load(&config.secret_key_path(), &config.previous_secret_key_files)?;
+        ring.hsm = hsm::Hsm::connect(&config.keys)?;
+        Ok(ring)
+    }
+
+    /// Where new data is sealed, for messages to the operator.
+    pub fn sealing_key_name(&self) -> String {
+        self.hsm
+            .as_ref()
+            .map_or_else(|| self.current.id(), |hsm| hsm.describe())
     }
 
     pub fn current(&self) -> &MasterKey {
@@ -101,10 +124,13 @@ impl KeyRing {
             .collect()
     }
 
-    /// Seals under the current key and opens under any of them.
+    /// Seals under the current key (the token's key for `purpose` when there is a token) and
+    /// opens under any of them.
     pub fn sealer(&self, purpose: &str) -> Sealer {
         let keys = self.derive_all(purpose);
-        Sealer::with_previous(&keys[0], &keys[1..])
+        let mut sealer = Sealer::with_previous(&keys[0], &keys[1..]);
+        sealer.hsm = self.hsm.as_ref().map(|hsm| Arc::new(hsm.key(purpose)));
+        sealer
     }
 }
 
@@ -123,11 +149,14 @@ pub fn key_id(key: &[u8; 32]) -> [u8; 4] {
 ///
 /// Sealed data is `1 || key id (4) || nonce (24) || ciphertext`. Data sealed before keys could
 /// be rotated is `nonce || ciphertext` with no prefix ("version 0"); it was sealed under
-/// whatever key was current then, so it is tried with every key.
+/// whatever key was current then, so it is tried with every key. With a PKCS#11 token, new
+/// data is sealed there instead (`2 || …`, see `hsm`) and the keys here only open older data.
 #[derive(Clone)]
 pub struct Sealer {
     /// The current key first.
     keys: Arc<[SealKey]>,
+    /// When set, seals everything new; `keys` then only open what was sealed before.
+    hsm: Option<Arc<hsm::HsmKey>>,
 }
 
 #[derive(Clone)]
@@ -155,11 +184,20 @@ impl Sealer {
                 cipher: chacha20poly1305::XChaCha20Poly1305::new(k.into()),
             })
             .collect();
-        Self { keys }
+        Self { keys, hsm: None }
     }
 
+    /// Panics if a PKCS#11 token is configured and cannot seal: the request fails (the panic
+    /// layer answers 500, a transaction rolls back) rather than storing anything unsealed or
+    /// sealed outside the token. The error is logged first.
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
         use chacha20poly1305::aead::{Aead, Payload};
+        if let Some(hsm) = &self.hsm {
+            return hsm.seal(plaintext, aad).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "the PKCS#11 token could not seal");
+                panic!("the PKCS#11 token could not seal: {e}")
+            });
+        }
         let key = &self.keys[0];
         let mut nonce = [0u8; NONCE_LEN];
         rand::fill(&mut nonce);
@@ -178,6 +216,12 @@ impl Sealer {
 
     /// None if the data was altered, moved to another row, or sealed with a key we lack.
     pub fn open(&self, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
+        if let Some(hsm) = &self.hsm
+            && sealed.first() == Some(&hsm::VERSION)
+            && let Some(plain) = hsm.open(sealed, aad)
+        {
+            return Some(plain);
+        }
         if let Some((id, body)) = split_header(sealed) {
             let mut named = self.keys.iter().filter(|k| k.id == id);
             if let Some(plain) = named.find_map(|k| decrypt(k, body, aad)) {
@@ -190,7 +234,10 @@ impl Sealer {
 
     /// Whether `sealed` names the current key; anything else is for `rotate-key` to reseal.
     pub fn is_current(&self, sealed: &[u8]) -> bool {
-        split_header(sealed).is_some_and(|(id, _)| id == self.keys[0].id)
+        match &self.hsm {
+            Some(hsm) => sealed.len() > 5 && sealed[0] == hsm::VERSION && sealed[1..5] == hsm.id(),
+            None => split_header(sealed).is_some_and(|(id, _)| id == self.keys[0].id),
+        }
     }
 }
 

@@ -21,8 +21,7 @@ const BATCH: usize = 1000;
 /// The pepper of the server that will use `config`'s database (its key is created if new), so
 /// seeded hashes are peppered as its own are and not redone at their first sign-in.
 pub fn server_pepper(config: &crate::config::Config) -> anyhow::Result<Sealer> {
-    let keys =
-        crate::keys::KeyRing::load(&config.secret_key_path(), &config.previous_secret_key_files)?;
+    let keys = crate::keys::KeyRing::from_config(config)?;
     Ok(keys.sealer(crate::auth::pepper::PEPPER))
 }
 

@@ -33,7 +33,7 @@ pub struct Report {
 
 pub async fn rotate(store: &Store, keys: &KeyRing) -> anyhow::Result<Report> {
     let mut report = Report {
-        key_id: keys.current().id(),
+        key_id: keys.sealing_key_name(),
         ..Report::default()
     };
     let sealer = keys.sealer(TOTP_SEAL);

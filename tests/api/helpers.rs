@@ -25,7 +25,28 @@ pub struct TestApp {
     pub engine: &'static str,
     /// The PostgreSQL database this server uses, for a second server to share it.
     pub database_url: Option<String>,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _stop: Stop,
+}
+
+/// Stops the server when the test ends.
+enum Stop {
+    Task {
+        _sender: tokio::sync::oneshot::Sender<()>,
+    },
+    /// Its stdout is kept open so the server never writes to a closed pipe.
+    Process {
+        child: Child,
+        _stdout: std::process::ChildStdout,
+    },
+}
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        if let Stop::Process { child, .. } = self {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -72,7 +93,75 @@ pub async fn spawn_app_in(dir: TempDir, tweak: impl FnOnce(&mut Config)) -> Test
         dir,
         engine,
         database_url,
-        _stop: stop,
+        _stop: Stop::Task { _sender: stop },
+    }
+}
+
+/// Starts `latchkey serve` as a child process, for what is set once per process rather than
+/// per server: a PKCS#11 module reads its own configuration from the environment. The server
+/// uses `shared`'s data directory and database when given, else fresh ones; `env` adds
+/// `LATCHKEY_*` settings (and whatever else the child needs). Its log is `server.log` in `dir`.
+pub async fn spawn_app_process(shared: Option<&TestApp>, env: &[(&str, &str)]) -> TestApp {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let smtp = SmtpServer::start(&dir.path().join("maildir"));
+    let (data_dir, database_url, engine) = match shared {
+        Some(app) => (
+            app.dir.path().join("data"),
+            app.database_url.clone(),
+            app.engine,
+        ),
+        None => match std::env::var("LATCHKEY_TEST_DATABASE_URL") {
+            Ok(admin) if !admin.is_empty() => (
+                dir.path().join("data"),
+                Some(fresh_postgres_database(&admin).await),
+                "postgres",
+            ),
+            _ => (dir.path().join("data"), None, "sqlite"),
+        },
+    };
+    let mut command = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data_dir)
+        .env(
+            "LATCHKEY_SMTP_URL",
+            format!("smtp://127.0.0.1:{}", smtp.port),
+        )
+        .env_remove("LATCHKEY_DATABASE_URL")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(dir.path().join("server.log")).unwrap());
+    if let Some(url) = &database_url {
+        command.env("LATCHKEY_DATABASE_URL", url);
+    }
+    let mut child = command.spawn().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+    let url = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "printed: {line}\n{log}"
+    );
+    TestApp {
+        client: browser_like_client(),
+        port: url.rsplit(':').next().unwrap().parse().unwrap(),
+        url,
+        smtp,
+        dir,
+        engine,
+        database_url,
+        _stop: Stop::Process {
+            child,
+            _stdout: stdout.into_inner(),
+        },
     }
 }
 

@@ -4,6 +4,7 @@
 //! V2.8.4 (each code used once), V2.8.5 (reuse is logged and the owner told), V2.6.1/V2.6.2
 //! (lookup secrets work once and carry ≥ 20 bits), V6.4.1 (secrets encrypted at rest).
 
+mod hsm;
 mod keys;
 
 use serde_json::{Value, json};

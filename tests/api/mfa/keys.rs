@@ -11,7 +11,7 @@ use crate::helpers::{PASSWORD, TestApp, assert_problem, spawn_app, spawn_app_wit
 use crate::recovery::login_status;
 
 /// A server on `app`'s database with `key` as `secret_key_file` and `previous` keys.
-async fn same_database(app: &TestApp, key: &Path, previous: &[PathBuf]) -> TestApp {
+pub(super) async fn same_database(app: &TestApp, key: &Path, previous: &[PathBuf]) -> TestApp {
     let (data_dir, shared) = (app.dir.path().join("data"), app.database_url.clone());
     let (key, previous) = (key.to_owned(), previous.to_vec());
     spawn_app_with(move |c| {
@@ -27,6 +27,16 @@ async fn same_database(app: &TestApp, key: &Path, previous: &[PathBuf]) -> TestA
 
 /// Runs `latchkey rotate-key` on `app`'s database; returns what it printed.
 fn rotate_key(app: &TestApp, key: &Path, previous: &[PathBuf]) -> String {
+    rotate_key_with(app, key, previous, &[])
+}
+
+/// `rotate_key` with more settings in the environment.
+pub(super) fn rotate_key_with(
+    app: &TestApp,
+    key: &Path,
+    previous: &[PathBuf],
+    env: &[(&str, &str)],
+) -> String {
     let data_dir = app.dir.path().join("data");
     let target = match &app.database_url {
         Some(url) => ["--database-url", url.as_str()],
@@ -39,6 +49,7 @@ fn rotate_key(app: &TestApp, key: &Path, previous: &[PathBuf]) -> String {
         .env_remove("LATCHKEY_DATABASE_URL")
         .env("LATCHKEY_SECRET_KEY_FILE", key)
         .env("LATCHKEY_PREVIOUS_SECRET_KEY_FILES", previous.join(","))
+        .envs(env.iter().copied())
         .current_dir(app.dir.path())
         .output()
         .unwrap();
@@ -52,7 +63,7 @@ fn rotate_key(app: &TestApp, key: &Path, previous: &[PathBuf]) -> String {
 
 /// Turns 2FA on with the code of the previous time step, leaving this one and the next for
 /// sign-ins (each step works once). Returns (secret, recovery codes).
-async fn enable_2fa_a_step_early(app: &TestApp, name: &str) -> (String, Vec<String>) {
+pub(super) async fn enable_2fa_a_step_early(app: &TestApp, name: &str) -> (String, Vec<String>) {
     let token = app.signup(name).await["token"].as_str().unwrap().to_owned();
     let body = json!({"password": PASSWORD});
     let setup: Value = post(app, "/api/v1/me/mfa/totp/setup", &token, &body)
@@ -72,7 +83,7 @@ async fn enable_2fa_a_step_early(app: &TestApp, name: &str) -> (String, Vec<Stri
     )
 }
 
-async fn sign_in_with(app: &TestApp, name: &str, proof: Value) -> reqwest::Response {
+pub(super) async fn sign_in_with(app: &TestApp, name: &str, proof: Value) -> reqwest::Response {
     let mut body = proof;
     body["mfa_token"] = password_step(app, name).await.into();
     second_step(app, &body).await
