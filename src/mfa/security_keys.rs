@@ -196,8 +196,8 @@ pub async fn finish_registration(
 ) -> Result<KeyInfo> {
     let rp = relying_party_of(state)?;
     let now = crate::clock::now();
-    let mut tx = state.store.begin().await?;
-    let pending = tx
+    let pending = state
+        .store
         .take_security_key_registration(me.user.id)
         .await?
         .filter(|p| p.expires_at > now)
@@ -210,9 +210,7 @@ pub async fn finish_registration(
             tracing::info!(user = %me.user.id, error = %e, "security key registration refused");
             Error::SecurityKeyRejected
         })?;
-    if !me.user.mfa_enabled {
-        return Err(Error::MfaNotEnabled);
-    }
+    let mut tx = state.store.begin().await?;
     if tx.count_security_keys(me.user.id).await? >= MAX_KEYS {
         return Err(Error::TooManySecurityKeys);
     }
@@ -331,8 +329,16 @@ pub async fn check(
     key.update_credential(&result);
     let credential = serde_json::to_string(&key).map_err(anyhow::Error::from)?;
     let mut tx = state.store.begin().await?;
-    tx.security_key_used(user.id, row.id, &credential, crate::clock::now())
-        .await?;
+    // webauthn-rs compared the counter with the one saved when the challenge was made; this
+    // compares it with the newest stored, which a sign-in since may have raised.
+    let counter = result.counter();
+    if !tx
+        .security_key_used(user.id, row.id, &credential, counter, crate::clock::now())
+        .await?
+    {
+        tracing::warn!(user = %user.id, key = %row.id, counter, "security key counter went back: a cloned key?");
+        return Err(Error::SecurityKeyRejected);
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -62,6 +62,23 @@ impl Store {
         Ok(())
     }
 
+    /// Takes the account's pending registration, committed at once: each is answered once,
+    /// right or wrong.
+    pub async fn take_security_key_registration(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Option<PendingRegistration>, StoreError> {
+        Ok(
+            on_pool!(self, p => sqlx::query_as::<_, PendingRegistration>(
+            "DELETE FROM security_key_registrations WHERE user_id = $1
+             RETURNING name, state, expires_at",
+        )
+        .bind(user_id)
+        .fetch_optional(p)
+        .await)?,
+        )
+    }
+
     /// Records the challenge the security key must sign for this second step. False when the
     /// step is gone (expired, used or failed too often).
     pub async fn set_security_key_challenge(
@@ -110,20 +127,6 @@ impl Store {
 }
 
 impl Tx {
-    /// Takes the account's pending registration: each works once.
-    pub async fn take_security_key_registration(
-        &mut self,
-        user_id: Uuid,
-    ) -> Result<Option<PendingRegistration>, StoreError> {
-        Ok(on_tx!(self, c => sqlx::query_as::<_, PendingRegistration>(
-            "DELETE FROM security_key_registrations WHERE user_id = $1
-             RETURNING name, state, expires_at",
-        )
-        .bind(user_id)
-        .fetch_optional(c)
-        .await)?)
-    }
-
     /// False when the credential is registered already (to this account or another).
     pub async fn insert_security_key(
         &mut self,
@@ -156,25 +159,31 @@ impl Tx {
         .await)?)
     }
 
-    /// Stores what a sign-in taught us about the key (its new signature counter).
+    /// Stores what a sign-in taught us about the key, unless its signature counter did not
+    /// move past the newest one seen (WebAuthn §6.1.1): false then, as for a cloned key. A key
+    /// that keeps no counter says 0 every time. One statement, so two sign-ins at once cannot
+    /// both pass with the same counter.
     pub async fn security_key_used(
         &mut self,
         user_id: Uuid,
         id: Uuid,
         credential: &str,
+        counter: u32,
         now: i64,
-    ) -> Result<(), StoreError> {
-        on_tx!(self, c => sqlx::query(
-            "UPDATE security_keys SET credential = $1, last_used_at = $2 WHERE id = $3 AND user_id = $4",
+    ) -> Result<bool, StoreError> {
+        let n = on_tx!(self, c => sqlx::query(
+            "UPDATE security_keys SET credential = $1, counter = $2, last_used_at = $3
+             WHERE id = $4 AND user_id = $5 AND (counter < $2 OR (counter = 0 AND $2 = 0))",
         )
         .bind(credential)
+        .bind(i64::from(counter))
         .bind(now)
         .bind(id)
         .bind(user_id)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-        Ok(())
+        Ok(n == 1)
     }
 
     /// False when the account has no such key.
@@ -194,9 +203,11 @@ impl Tx {
 
     /// Every key and pending registration of the account: 2FA went off.
     pub async fn delete_security_keys_of(&mut self, user_id: Uuid) -> Result<(), StoreError> {
+        // Registrations first: on PostgreSQL a registration being finished holds its row, so
+        // this waits for it, and the key it adds is then deleted with the others.
         for sql in [
-            "DELETE FROM security_keys WHERE user_id = $1",
             "DELETE FROM security_key_registrations WHERE user_id = $1",
+            "DELETE FROM security_keys WHERE user_id = $1",
         ] {
             on_tx!(self, c => sqlx::query(sql)
                 .bind(user_id)

@@ -5,14 +5,17 @@
 //!
 //! ASVS 4.0.3 V2.3.2 (user-provided authenticators such as FIDO keys), V2.9.1 (the verifier's
 //! private key stays on the device; the server keeps the public key), V2.9.2 (each challenge
-//! is a fresh nonce, answered once), V2.9.3 (approved algorithms: ES256 signatures).
+//! is a fresh nonce, answered once), V2.9.3 (approved algorithms: ECDSA, RSA-SHA256, EdDSA).
 
 use std::time::Duration;
 
 use axum::http::Method;
-use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
+
+mod authenticator;
+
+use authenticator::{ask_key, plug_in_key, webauthn};
 
 use crate::browser::{browser, fill, page_text, wait_for_path};
 use crate::helpers::{
@@ -29,71 +32,6 @@ async fn spawn_on_localhost() -> TestApp {
         c.public_url = Some(format!("http://localhost:{port}"));
     })
     .await
-}
-
-/// ChromeDriver's WebAuthn extension commands (WebAuthn Level 2, §11), which fantoccini has no
-/// wrapper for: `path` under the session, with a JSON body or none.
-#[derive(Debug)]
-struct WebAuthnCommand {
-    method: Method,
-    path: String,
-    body: Option<Value>,
-}
-
-impl WebDriverCompatibleCommand for WebAuthnCommand {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        let session = session_id.expect("a session");
-        base_url.join(&format!("session/{session}/webauthn/{}", self.path))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (Method, Option<String>) {
-        (
-            self.method.clone(),
-            self.body.as_ref().map(Value::to_string),
-        )
-    }
-}
-
-async fn webauthn(b: &Client, method: Method, path: &str, body: Option<Value>) -> Value {
-    let path = path.to_owned();
-    b.issue_cmd(WebAuthnCommand { method, path, body })
-        .await
-        .expect("a WebAuthn command ChromeDriver accepts")
-}
-
-/// Plugs a virtual USB security key into the browser; returns its id.
-async fn plug_in_key(b: &Client) -> String {
-    let options = json!({
-        "protocol": "ctap2",
-        "transport": "usb",
-        "hasResidentKey": false,
-        "hasUserVerification": false,
-        "isUserConsenting": true,
-    });
-    let added = webauthn(b, Method::POST, "authenticator", Some(options)).await;
-    added.as_str().expect("the authenticator's id").to_owned()
-}
-
-/// Runs `navigator.credentials.create` or `.get` in the page with the server's options and
-/// returns the browser's JSON of the answer, as a client would send it.
-async fn ask_key(b: &Client, kind: &str, options: &Value) -> Value {
-    let script = r#"
-        const [kind, options, done] = arguments;
-        const asked = kind === "create"
-            ? navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) })
-            : navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
-        asked.then((c) => done(c.toJSON()), (e) => done({ error: `${e.name}: ${e.message}` }));
-    "#;
-    let answer = b
-        .execute_async(script, vec![json!(kind), options.clone()])
-        .await
-        .unwrap();
-    assert!(answer.get("error").is_none(), "the browser said {answer}");
-    answer
 }
 
 async fn call(
@@ -472,6 +410,16 @@ async fn security_keys_need_two_factor_a_name_and_a_domain_name() {
     let res = finish(json!({"id": "x"})).await;
     let body = assert_problem(res, 422, "webauthn_malformed").await;
     assert_eq!(body["errors"][0]["field"], "credential", "{body}");
+    // A forged answer spends the registration: it cannot be tried again.
+    let res = begin(json!({"password": PASSWORD, "name": "Blue key"})).await;
+    assert_eq!(res.status(), 200);
+    let forged = json!({
+        "id": "AAAA", "rawId": "AAAA", "type": "public-key",
+        "response": {"attestationObject": "AAAA", "clientDataJSON": "e30"},
+    });
+    assert_problem(finish(forged.clone()).await, 401, "security_key_invalid").await;
+    let res = finish(forged).await;
+    assert_problem(res, 409, "security_key_registration_expired").await;
     let (mfa_token, _) = password_step(&app, "ada").await;
     let res = answer_step(&app, &mfa_token, &json!("not a credential")).await;
     assert_problem(res, 422, "webauthn_malformed").await;
