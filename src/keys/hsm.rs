@@ -16,6 +16,7 @@
 //! with millisecond round trips would want a pool of sessions per key instead.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context, bail};
@@ -93,6 +94,7 @@ impl Hsm {
             hsm: Arc::clone(self),
             id: key_id(&label),
             live: Mutex::new(None),
+            found: AtomicBool::new(false),
             label,
         };
         // A failure is logged there, and tried again at first use.
@@ -117,9 +119,14 @@ impl Hsm {
         }
     }
 
-    /// The key labelled `label`, made in the token if missing: AES-256, sensitive and never
-    /// extractable, for AES-GCM encryption and decryption only.
-    fn find_or_make(&self, session: &Session, label: &str) -> anyhow::Result<ObjectHandle> {
+    /// The key labelled `label`, made in the token if missing and `make` allows: AES-256,
+    /// sensitive and never extractable, for AES-GCM encryption and decryption only.
+    fn find_or_make(
+        &self,
+        session: &Session,
+        label: &str,
+        make: bool,
+    ) -> anyhow::Result<ObjectHandle> {
         let template = [
             Attribute::Class(ObjectClass::SECRET_KEY),
             Attribute::KeyType(KeyType::AES),
@@ -127,6 +134,12 @@ impl Hsm {
         ];
         let found = session.find_objects(&template)?;
         let key = match found.as_slice() {
+            // A key that was there and is gone (deleted, or another token under the label)
+            // must not be replaced silently: new data would carry the old key id, and the
+            // data the old key sealed would stop opening without a word.
+            [] if !make => {
+                bail!("the PKCS#11 key \"{label}\" this server used is no longer in the token")
+            }
             [] => {
                 let key = session.generate_key(
                     &Mechanism::AesKeyGen,
@@ -164,19 +177,32 @@ impl Hsm {
     }
 }
 
-/// A key made elsewhere (by an operator, say) must be as locked in as one we make.
+/// A key made elsewhere (by an operator, say) must be as locked in as one we make: private
+/// (no use without the PIN), sensitive and never extractable since it was made, and 256 bits.
 fn refuse_if_extractable(session: &Session, key: ObjectHandle, label: &str) -> anyhow::Result<()> {
-    let attributes =
-        session.get_attributes(key, &[AttributeType::Sensitive, AttributeType::Extractable])?;
+    let wanted = [
+        AttributeType::Private,
+        AttributeType::Sensitive,
+        AttributeType::AlwaysSensitive,
+        AttributeType::Extractable,
+        AttributeType::NeverExtractable,
+        AttributeType::ValueLen,
+    ];
+    let attributes = session.get_attributes(key, &wanted)?;
     let locked = attributes.iter().all(|a| match a {
-        Attribute::Sensitive(sensitive) => *sensitive,
+        Attribute::Private(yes)
+        | Attribute::Sensitive(yes)
+        | Attribute::AlwaysSensitive(yes)
+        | Attribute::NeverExtractable(yes) => *yes,
         Attribute::Extractable(extractable) => !*extractable,
-        _ => true,
+        Attribute::ValueLen(len) => u64::from(*len) == 32,
+        _ => false,
     });
-    if !locked || attributes.len() != 2 {
+    if !locked || attributes.len() != wanted.len() {
         bail!(
-            "the PKCS#11 key \"{label}\" could be read out of the token (it must be sensitive and \
-             not extractable): refusing to use it"
+            "the PKCS#11 key \"{label}\" could be read out of the token, or used without the PIN, \
+             or is not AES-256 (it must be private, sensitive and never extractable since it was \
+             made): refusing to use it"
         );
     }
     Ok(())
@@ -214,6 +240,8 @@ pub struct HsmKey {
     label: String,
     id: [u8; 4],
     live: Mutex<Option<(Session, ObjectHandle)>>,
+    /// Set once the key was found or made: reopening a session only finds it again.
+    found: AtomicBool,
 }
 
 impl HsmKey {
@@ -271,7 +299,9 @@ impl HsmKey {
         loop {
             if live.is_none() {
                 let opened = self.hsm.session().and_then(|session| {
-                    let key = self.hsm.find_or_make(&session, &self.label)?;
+                    let make = !self.found.load(Ordering::Relaxed);
+                    let key = self.hsm.find_or_make(&session, &self.label, make)?;
+                    self.found.store(true, Ordering::Relaxed);
                     Ok((session, key))
                 });
                 match opened {

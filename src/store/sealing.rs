@@ -138,8 +138,10 @@ impl Store {
         } else {
             format!(" WHERE {} IS NULL", c.sealed)
         };
+        // The stored index comes last, so a reseal can tell whether it is already current.
+        let stored_index = c.index.map_or("NULL", |(column, _)| column);
         let select = format!(
-            "SELECT {}, {}, {} FROM {}{filter}",
+            "SELECT {}, {}, {}, {stored_index} FROM {}{filter}",
             c.key,
             c.sealed,
             c.clear.join(", "),
@@ -175,15 +177,24 @@ impl Store {
                     let clear = (0..c.clear.len())
                         .map(|i| r.try_get::<String, _>(i + 2))
                         .collect::<Result<Vec<_>, _>>()?;
-                    Ok((key, sealed, clear))
+                    let index: Option<String> = if c.index.is_some() {
+                        r.try_get(c.clear.len() + 2)?
+                    } else {
+                        None
+                    };
+                    Ok((key, sealed, clear, index))
                 })
                 .collect::<Result<Vec<_>, sqlx::Error>>()?
         });
-        for (key, old, clear) in rows {
-            if old
+        // The blind index is keyed from `secret.key` even when a PKCS#11 token seals, so a
+        // seal the token made is current while its index may not be: with `everything`, an
+        // indexed value is opened to check its index whatever sealed it.
+        let check_index = everything && c.index.is_some();
+        for (key, old, clear, stored_index) in rows {
+            let current = old
                 .as_deref()
-                .is_some_and(|s| pii.sealer(c.field).is_current(s))
-            {
+                .is_some_and(|s| pii.sealer(c.field).is_current(s));
+            if current && !check_index {
                 continue;
             }
             let Ok(values) = pii.read(c.field, key.bytes(), old.as_deref(), clear) else {
@@ -200,6 +211,9 @@ impl Store {
             let index = c
                 .index
                 .map(|(_, kind)| pii.index(kind, &values[0].to_lowercase()));
+            if current && index == stored_index {
+                continue;
+            }
             let done = on_pool!(self, p => {
                 let q = sqlx::query(sqlx::AssertSqlSafe(update.as_str())).bind(&sealed);
                 let q = match &key {

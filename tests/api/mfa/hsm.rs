@@ -170,11 +170,12 @@ async fn two_factor_works_with_seeds_sealed_in_an_hsm() {
     assert!(!read.status.success(), "{read:?}");
     assert!(!hsm.dir.path().join("key.bin").exists());
 
-    // The server key file and the database without the token: the password hash cannot be
-    // checked, so not even the first step passes.
+    // The server key file and the database without the token: the account's address (sealed
+    // in the token too, ASVS V6.1.1) does not open, so the lookup fails closed with 500 and
+    // not even the first step passes.
     let key = app.dir.path().join("data/secret.key");
     let without_token = same_database(&app, &key, &[]).await;
-    assert_eq!(login_status(&without_token, "sealed", PASSWORD).await, 401);
+    assert_eq!(login_status(&without_token, "sealed", PASSWORD).await, 500);
     assert_eq!(login_status(&app, "sealed", PASSWORD).await, 200);
 }
 
@@ -218,8 +219,9 @@ async fn locally_sealed_secrets_still_open_under_an_hsm_and_rotate_key_moves_the
         report.contains("2 password hashes open with none of the keys given"),
         "{report}"
     );
-    assert_eq!(login_status(&local, "mover", PASSWORD).await, 401);
-    assert_eq!(login_status(&local, "idle", PASSWORD).await, 401);
+    // Nor the addresses, now in the token: 500, never a session.
+    assert_eq!(login_status(&local, "mover", PASSWORD).await, 500);
+    assert_eq!(login_status(&local, "idle", PASSWORD).await, 500);
 
     let report = rotate_key_with(&local, &key, &[], &hsm.env());
     assert!(report.contains("Resealed 0 two-factor secrets"), "{report}");
@@ -284,4 +286,26 @@ async fn a_key_that_could_leave_the_token_is_not_used() {
     assert_eq!(rows, "0");
     let log = std::fs::read_to_string(app.dir.path().join("server.log")).unwrap();
     assert!(log.contains("could be read out of the token"), "{log}");
+}
+
+/// The blind index of addresses is keyed from `secret.key` even while the token seals them:
+/// after a key change, `rotate-key` under the token still redoes it, so addresses sign in
+/// once the old key is gone.
+#[tokio::test]
+async fn rotate_key_under_a_token_redoes_the_address_index() {
+    let Some(hsm) = SoftHsm::new() else { return };
+    let app = spawn_app_process(None, &hsm.env()).await;
+    app.signup("ada").await;
+    assert_eq!(login_status(&app, "ada@example.com", PASSWORD).await, 200);
+
+    let old = app.dir.path().join("data/secret.key");
+    let new = app.dir.path().join("new.key");
+    std::fs::write(&new, format!("{}\n", "5a".repeat(32))).unwrap();
+    std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o600)).unwrap();
+    rotate_key_with(&app, &new, std::slice::from_ref(&old), &hsm.env());
+
+    let mut env = hsm.env();
+    env.push(("LATCHKEY_SECRET_KEY_FILE", new.to_str().unwrap()));
+    let after = spawn_app_process(Some(&app), &env).await;
+    assert_eq!(login_status(&after, "ada@example.com", PASSWORD).await, 200);
 }
