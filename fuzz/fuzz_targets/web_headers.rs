@@ -48,6 +48,7 @@ static SETTINGS: LazyLock<Settings> = LazyLock::new(|| Settings {
     captcha: Captcha::new(&[8; 32]),
     sealer: Sealer::new(&[9; 32]),
     recovery_keys: vec![[10; 32]],
+    webauthn: None,
 });
 
 fuzz_target!(|input: Input<'_>| {
