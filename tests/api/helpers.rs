@@ -287,6 +287,13 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The JSON `path` answers the bearer of `token`, which must be a 200.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let res = self.get_bearer(path, token).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.unwrap()
+    }
+
     /// Runs `sql` on this server's database behind the store's back, to move a row's clock
     /// (there is no clock seam). The store caches a looked-up session for up to 30 s
     /// (`src/store/cache.rs`), so edit a session's row before its token is first used.

@@ -192,12 +192,7 @@ async fn a_security_key_is_added_and_signs_in_through_the_pages() {
     wait_for_path(&b, "/").await;
     assert!(page_text(&b).await.contains("ada"));
 
-    let keys: Value = app
-        .get_bearer("/api/v1/me/mfa/security-keys", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let keys: Value = app.get_json("/api/v1/me/mfa/security-keys", &token).await;
     assert_eq!(keys.as_array().unwrap().len(), 1, "{keys}");
     assert!(keys[0]["last_used_at"].is_string(), "{keys}");
 
@@ -210,8 +205,8 @@ async fn a_security_key_is_added_and_signs_in_through_the_pages() {
         json!({"password": PASSWORD}),
     );
     assert_eq!(off.await.status(), 204);
-    let keys = app.get_bearer("/api/v1/me/mfa/security-keys", &token).await;
-    assert_eq!(keys.json::<Value>().await.unwrap(), json!([]));
+    let keys = app.get_json("/api/v1/me/mfa/security-keys", &token).await;
+    assert_eq!(keys, json!([]));
     b.close().await.unwrap();
 }
 

@@ -16,12 +16,7 @@ async fn signing_up_returns_a_session_that_works_as_bearer_and_cookie() {
     assert_eq!(body["user"]["username"], "ada");
     assert_eq!(body["user"]["email_verified"], false);
 
-    let me: Value = app
-        .get_bearer("/api/v1/me", token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/v1/me", token).await;
     assert_eq!(me["email"], "ada@example.com");
     assert_eq!(me["mfa_enabled"], false);
     // The sign-up client kept the cookie, so it is signed in too.
@@ -217,22 +212,12 @@ async fn personal_data_is_not_readable_from_the_database_files() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 
-    let me: Value = app
-        .get_bearer("/api/v1/me", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/v1/me", &token).await;
     assert_eq!(
         (me["name"].as_str(), me["email"].as_str()),
         (Some(name), Some(email))
     );
-    let sessions: Value = app
-        .get_bearer("/api/v1/me/sessions", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sessions: Value = app.get_json("/api/v1/me/sessions", &token).await;
     assert_eq!(sessions[0]["device"], "ZeldaBrowser", "{sessions}");
     assert_eq!(sessions[0]["ip"], "127.0.0.1", "{sessions}");
 

@@ -146,22 +146,12 @@ async fn clear_personal_data_from_before_is_sealed_at_start_up() {
         .as_str()
         .unwrap()
         .to_owned();
-    let me: Value = app
-        .get_bearer("/api/v1/me", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/v1/me", &token).await;
     assert_eq!(
         (me["email"].as_str(), me["name"].as_str()),
         (Some(EMAIL), Some(NAME))
     );
-    let sessions: Value = app
-        .get_bearer("/api/v1/me/sessions", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sessions: Value = app.get_json("/api/v1/me/sessions", &token).await;
     assert!(
         sessions
             .as_array()

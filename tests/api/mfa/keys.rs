@@ -136,12 +136,7 @@ async fn two_factor_survives_a_secret_key_rotation() {
         .as_str()
         .unwrap()
         .to_owned();
-    let me: Value = c
-        .get_bearer("/api/v1/me", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = c.get_json("/api/v1/me", &token).await;
     assert_eq!(me["email"], "rotor@example.com", "{me}");
     let res = c.get_bearer("/api/v1/me/sessions", &token).await;
     assert_eq!(
