@@ -128,6 +128,13 @@ async fn challenge(app: &TestApp, mfa_token: &str) -> Value {
     res.json::<Value>().await.unwrap()["public_key"].clone()
 }
 
+/// The whole sign-in of `login` with the key plugged into `b`: password, challenge, answer.
+async fn sign_in_with_key(app: &TestApp, b: &Client, login: &str) -> reqwest::Response {
+    let (mfa_token, _) = password_step(app, login).await;
+    let answer = ask_key(b, "get", &challenge(app, &mfa_token).await).await;
+    answer_step(app, &mfa_token, &answer).await
+}
+
 async fn answer_step(app: &TestApp, mfa_token: &str, answer: &Value) -> reqwest::Response {
     plain_client()
         .post(app.at("/api/v1/login/mfa"))
@@ -310,9 +317,7 @@ async fn a_cloned_key_whose_counter_goes_back_is_refused() {
     let original = plug_in_key(&b).await;
     register(&app, &b, &token, "Blue key").await;
     for _ in 0..2 {
-        let (mfa_token, _) = password_step(&app, "ada").await;
-        let answer = ask_key(&b, "get", &challenge(&app, &mfa_token).await).await;
-        assert_eq!(answer_step(&app, &mfa_token, &answer).await.status(), 200);
+        assert_eq!(sign_in_with_key(&app, &b, "ada").await.status(), 200);
     }
 
     let listed = format!("authenticator/{original}/credentials");
@@ -343,9 +348,7 @@ async fn a_cloned_key_whose_counter_goes_back_is_refused() {
     let add = format!("authenticator/{clone}/credential");
     webauthn(&b, Method::POST, &add, Some(copy)).await;
 
-    let (mfa_token, _) = password_step(&app, "ada").await;
-    let answer = ask_key(&b, "get", &challenge(&app, &mfa_token).await).await;
-    let res = answer_step(&app, &mfa_token, &answer).await;
+    let res = sign_in_with_key(&app, &b, "ada").await;
     assert_problem(res, 401, "security_key_invalid").await;
     b.close().await.unwrap();
 }
