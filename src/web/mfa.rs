@@ -70,25 +70,28 @@ async fn second_step_view(
     asked: Option<&str>,
     errors: Vec<String>,
 ) -> SecondStepPage {
-    let offers_key = second_step::pending_methods(state, mfa_token)
-        .await
-        .is_ok_and(|m| m.contains(&"security_key"));
-    let mut method = match asked {
-        Some("recovery") => "recovery",
-        Some("app") => "app",
-        _ if offers_key => "security-key",
-        _ => "app",
+    let other = match asked {
+        Some("recovery") => Some("recovery"),
+        Some("app") => Some("app"),
+        _ => None,
     };
-    let mut key_options = String::new();
-    if method == "security-key" {
-        match security_keys::begin_sign_in(state, mfa_token)
+    // Otherwise a key first: a challenge is made when the account has one, and without one
+    // (or when keys are off) the page falls back to the app.
+    let (method, offers_key, key_options) = match other {
+        Some(method) => {
+            let offers_key = second_step::pending_methods(state, mfa_token)
+                .await
+                .is_ok_and(|m| m.contains(&"security_key"));
+            (method, offers_key, String::new())
+        }
+        None => match security_keys::begin_sign_in(state, mfa_token)
             .await
             .and_then(security_keys::public_key_options)
         {
-            Ok(options) => key_options = options.to_string(),
-            Err(_) => method = "app",
-        }
-    }
+            Ok(options) => ("security-key", true, options.to_string()),
+            Err(_) => ("app", false, String::new()),
+        },
+    };
     SecondStepPage {
         layout,
         errors,
