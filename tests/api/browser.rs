@@ -43,8 +43,8 @@ pub async fn browser() -> (Driver, fantoccini::Client) {
                      format!("--user-data-dir={}", profile.display())]
         }
     });
-    let client = ClientBuilder::rustls()
-        .unwrap()
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client = ClientBuilder::new(connector)
         .capabilities(caps.as_object().unwrap().clone())
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
