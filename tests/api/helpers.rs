@@ -49,6 +49,22 @@ impl Drop for Stop {
     }
 }
 
+/// Argon2 at a cost that hides nothing: every test hashes a few passwords, and at OWASP's
+/// 19 MiB that was most of the suite's CPU time. The tests about the parameters themselves ask
+/// for them with [`production_argon2`].
+fn cheap_argon2() -> latchkey::config::Argon2Config {
+    latchkey::config::Argon2Config {
+        memory_kib: 1024,
+        iterations: 1,
+        ..Config::default().argon2
+    }
+}
+
+/// The default (production) Argon2 parameters, for a test about them.
+pub fn production_argon2(config: &mut Config) {
+    config.argon2 = Config::default().argon2;
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -66,11 +82,12 @@ pub async fn spawn_app_in(dir: TempDir, tweak: impl FnOnce(&mut Config)) -> Test
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().join("data"),
         smtp_url: Some(format!("smtp://127.0.0.1:{}", smtp.port).into()),
+        argon2: cheap_argon2(),
         ..Config::default()
     };
     let engine = match std::env::var("LATCHKEY_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
-            config.database_url = Some(fresh_postgres_database(&admin_url).await.into());
+            config.database_url = Some(migrated_postgres_database(&admin_url).await.into());
             config.database_max_connections = 4;
             "postgres"
         }
@@ -114,7 +131,7 @@ pub async fn spawn_app_process(shared: Option<&TestApp>, env: &[(&str, &str)]) -
         None => match std::env::var("LATCHKEY_TEST_DATABASE_URL") {
             Ok(admin) if !admin.is_empty() => (
                 dir.path().join("data"),
-                Some(fresh_postgres_database(&admin).await),
+                Some(migrated_postgres_database(&admin).await),
                 "postgres",
             ),
             _ => (dir.path().join("data"), None, "sqlite"),
@@ -203,12 +220,43 @@ pub fn plain_client() -> reqwest::Client {
 
 /// Creates `lk_test_<uuid>` next to the database in `admin_url` and returns its URL.
 pub async fn fresh_postgres_database(admin_url: &str) -> String {
+    create_postgres_database(admin_url, None).await
+}
+
+/// A new database with every migration applied, copied from a template that this test process
+/// migrates once: a copy is one statement, where migrating is a dozen transactions per test.
+/// The server still runs its migrations at start; they find nothing left to do.
+pub async fn migrated_postgres_database(admin_url: &str) -> String {
+    static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    let template = TEMPLATE
+        .get_or_init(|| async {
+            let url = create_postgres_database(admin_url, None).await;
+            let store = latchkey::store::Store::open_postgres(&url, 1)
+                .await
+                .expect("open the template database");
+            store
+                .migrate()
+                .await
+                .expect("migrate the template database");
+            store.close().await;
+            let (_, name) = url.rsplit_once('/').expect("URL has a database name");
+            name.split('?').next().unwrap_or(name).to_owned()
+        })
+        .await;
+    create_postgres_database(admin_url, Some(template)).await
+}
+
+async fn create_postgres_database(admin_url: &str, template: Option<&str>) -> String {
     use sqlx::Connection;
     let name = format!("lk_test_{}", uuid::Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(admin_url)
         .await
         .expect("LATCHKEY_TEST_DATABASE_URL is reachable");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+    let sql = match template {
+        Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+        None => format!("CREATE DATABASE {name}"),
+    };
+    sqlx::query(sqlx::AssertSqlSafe(sql))
         .execute(&mut conn)
         .await
         .expect("create test database");

@@ -233,7 +233,11 @@ async fn a_new_server_has_no_account_to_sign_in_to() {
 /// the new ones as it does, once.
 #[tokio::test]
 async fn a_password_hashed_with_old_parameters_is_rehashed_at_sign_in() {
-    let before = crate::helpers::spawn_app_with(|c| c.argon2.memory_kib = 8192).await;
+    let before = crate::helpers::spawn_app_with(|c| {
+        crate::helpers::production_argon2(c);
+        c.argon2.memory_kib = 8192;
+    })
+    .await;
     before.signup("steady").await;
     let hash_sql = "SELECT password_hash FROM users WHERE username_norm = 'steady'";
     let old = before.query_text(hash_sql).await;
@@ -246,6 +250,7 @@ async fn a_password_hashed_with_old_parameters_is_rehashed_at_sign_in() {
     let data_dir = before.dir.path().join("data");
     let shared = before.database_url.clone();
     let after = crate::helpers::spawn_app_with(move |c| {
+        crate::helpers::production_argon2(c);
         c.data_dir = data_dir;
         if let Some(url) = shared {
             c.database_url = Some(url.into());

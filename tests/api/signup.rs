@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, assert_problem, plain_client, spawn_app};
+use crate::helpers::{PASSWORD, assert_problem, plain_client, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn signing_up_returns_a_session_that_works_as_bearer_and_cookie() {
@@ -154,7 +154,7 @@ async fn racing_sign_ups_for_one_username_leave_exactly_one_account() {
 
 #[tokio::test]
 async fn the_database_holds_neither_passwords_nor_session_tokens_in_the_clear() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(crate::helpers::production_argon2).await;
     if app.engine != "sqlite" {
         return; // the check reads the database files directly
     }
