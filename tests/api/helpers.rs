@@ -120,6 +120,7 @@ pub async fn spawn_app_in(dir: TempDir, tweak: impl FnOnce(&mut Config)) -> Test
 /// `LATCHKEY_*` settings (and whatever else the child needs). Its log is `server.log` in `dir`.
 pub async fn spawn_app_process(shared: Option<&TestApp>, env: &[(&str, &str)]) -> TestApp {
     use std::io::BufRead;
+    latchkey::install_crypto_provider();
     let dir = tempfile::tempdir().expect("temp dir");
     let smtp = SmtpServer::start(&dir.path().join("maildir"));
     let (data_dir, database_url, engine) = match shared {
@@ -200,6 +201,8 @@ pub async fn spawn_https_app() -> (TestApp, String) {
 }
 
 pub fn browser_like_client() -> reqwest::Client {
+    // reqwest brings no TLS provider of its own: ring must be installed before a client is made.
+    latchkey::install_crypto_provider();
     let mut headers = HeaderMap::new();
     headers.insert("sec-fetch-site", "same-origin".parse().unwrap());
     reqwest::Client::builder()
@@ -212,6 +215,7 @@ pub fn browser_like_client() -> reqwest::Client {
 
 /// A client with no cookies and no browser headers, like a script.
 pub fn plain_client() -> reqwest::Client {
+    latchkey::install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

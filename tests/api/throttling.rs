@@ -150,7 +150,9 @@ async fn a_successful_sign_in_resets_the_account_allowance() {
 /// surplus gets a fast 503 `overloaded` with `Retry-After` instead of waiting in memory.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_full_hashing_queue_answers_overloaded_at_once() {
+    // At production cost, so 24 sign-ins outlast one worker and a queue of one.
     let app = spawn_app_with(|c| {
+        crate::helpers::production_argon2(c);
         c.argon2.workers = Some(1);
         c.argon2.queue = 1;
     })
