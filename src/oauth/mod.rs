@@ -270,7 +270,7 @@ async fn grant(
     tx.set_credentials_entered_at(session.session_id, authenticated_at.unwrap_or(0))
         .await?;
     if session.new_device
-        && let Some(user) = state.store.user_by_id(user_id).await?
+        && let Some(user) = tx.user_by_id(user_id).await?
     {
         crate::accounts::notices::new_sign_in(tx, state, &user, &named).await?;
     }

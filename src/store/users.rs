@@ -78,6 +78,18 @@ pub(super) const USER_COLUMNS: &str = "id, email, email_sealed, email_verified_a
 pub(super) const U_COLUMNS: &str = "u.id, u.email, u.email_sealed, u.email_verified_at, u.username, u.password_hash, u.name, u.name_sealed, u.role, u.mfa_enabled, u.managed_by, u.created_at";
 
 impl Tx {
+    /// The account, read on this transaction's own connection: asking the pool for a second
+    /// one while this transaction holds locks can starve the pool (issue 16).
+    pub async fn user_by_id(&mut self, id: Uuid) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row = on_tx!(self, c => sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(id)
+            .fetch_optional(c)
+            .await)?;
+        let pii = self.pii()?;
+        row.map(|r| r.open(&pii)).transpose()
+    }
+
     pub async fn insert_user(&mut self, u: &NewUser<'_>) -> Result<(), StoreError> {
         let pii = self.pii()?;
         self.refuse_address_indexed_under_old_keys(&pii, u.id, u.email_norm)

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::{
     PASSWORD, TestApp, browser_like_client, csrf_from, plain_client, signed_in_browser, spawn_app,
+    spawn_app_with,
 };
 
 const REDIRECT: &str = "http://127.0.0.1:53682/callback";
@@ -396,6 +397,75 @@ async fn a_browser_step_expires_after_five_minutes() {
             .unwrap()
             .contains("Start again from your terminal")
     );
+}
+
+/// Issue 16, defect 1: the token endpoint once read the account on a second pooled connection
+/// while its transaction held the device code's row lock. Polls waiting on that lock held the
+/// other connections, so the grant waited out the pool's acquire timeout and answered 500.
+/// With the smallest pool, many polls at once must give one grant and plain refusals.
+#[tokio::test]
+async fn many_polls_of_one_approved_device_code_give_one_grant_and_no_error() {
+    let app = spawn_app_with(|c| c.database_max_connections = 2).await;
+    app.signup("crowded").await;
+    let start: Value = plain_client()
+        .post(app.at("/oauth/device/code"))
+        .form(&[("client_id", "latchkey-cli"), ("device_name", "busy-vm")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user_code = start["user_code"].as_str().unwrap().to_owned();
+    let device_code = start["device_code"].as_str().unwrap().to_owned();
+    let browser = signed_in_browser(&app, "crowded").await;
+    let html = browser
+        .get(app.at(&format!("/device?user_code={user_code}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let approved = browser
+        .post(app.at("/device"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("user_code", user_code.as_str()),
+            ("decision", "approve"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(approved.status().is_success(), "{}", approved.status());
+
+    let app = std::sync::Arc::new(app);
+    let polls: Vec<_> = (0..16)
+        .map(|_| {
+            let (app, device_code) = (app.clone(), device_code.clone());
+            tokio::spawn(async move {
+                let form = [
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                    ("client_id", "latchkey-cli"),
+                    ("device_code", device_code.as_str()),
+                ];
+                token(&app, &form).await
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for poll in polls {
+        outcomes.push(poll.await.unwrap());
+    }
+    let granted = outcomes.iter().filter(|(status, _)| *status == 200).count();
+    assert_eq!(granted, 1, "{outcomes:?}");
+    for (status, body) in outcomes.iter().filter(|(status, _)| *status != 200) {
+        assert_eq!(*status, 400, "{outcomes:?}");
+        assert!(
+            ["invalid_grant", "slow_down"].contains(&body["error"].as_str().unwrap_or("")),
+            "{body}"
+        );
+    }
 }
 
 #[tokio::test]
