@@ -399,26 +399,26 @@ async fn a_browser_step_expires_after_five_minutes() {
     );
 }
 
-/// Issue 16, defect 1: the token endpoint once read the account on a second pooled connection
-/// while its transaction held the device code's row lock. Polls waiting on that lock held the
-/// other connections, so the grant waited out the pool's acquire timeout and answered 500.
-/// With the smallest pool, many polls at once must give one grant and plain refusals.
-#[tokio::test]
-async fn many_polls_of_one_approved_device_code_give_one_grant_and_no_error() {
-    let app = spawn_app_with(|c| c.database_max_connections = 2).await;
-    app.signup("crowded").await;
-    let start: Value = plain_client()
+/// Asks for a device code as the CLI does (RFC 8628): the server's answer.
+async fn start_device_flow(app: &TestApp, device_name: &str) -> Value {
+    plain_client()
         .post(app.at("/oauth/device/code"))
-        .form(&[("client_id", "latchkey-cli"), ("device_name", "busy-vm")])
+        .form(&[("client_id", "latchkey-cli"), ("device_name", device_name)])
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
-    let user_code = start["user_code"].as_str().unwrap().to_owned();
-    let device_code = start["device_code"].as_str().unwrap().to_owned();
-    let browser = signed_in_browser(&app, "crowded").await;
+        .unwrap()
+}
+
+/// Types `user_code` on `/device` in a signed-in browser and approves: the page it showed, and
+/// the text of the answer.
+async fn approve_device(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    user_code: &str,
+) -> (String, String) {
     let html = browser
         .get(app.at(&format!("/device?user_code={user_code}")))
         .send()
@@ -431,13 +431,32 @@ async fn many_polls_of_one_approved_device_code_give_one_grant_and_no_error() {
         .post(app.at("/device"))
         .form(&[
             ("csrf", csrf_from(&html).as_str()),
-            ("user_code", user_code.as_str()),
+            ("user_code", user_code),
             ("decision", "approve"),
         ])
         .send()
         .await
+        .unwrap()
+        .text()
+        .await
         .unwrap();
-    assert!(approved.status().is_success(), "{}", approved.status());
+    (html, approved)
+}
+
+/// Issue 16, defect 1: the token endpoint once read the account on a second pooled connection
+/// while its transaction held the device code's row lock. Polls waiting on that lock held the
+/// other connections, so the grant waited out the pool's acquire timeout and answered 500.
+/// With the smallest pool, many polls at once must give one grant and plain refusals.
+#[tokio::test]
+async fn many_polls_of_one_approved_device_code_give_one_grant_and_no_error() {
+    let app = spawn_app_with(|c| c.database_max_connections = 2).await;
+    app.signup("crowded").await;
+    let start = start_device_flow(&app, "busy-vm").await;
+    let user_code = start["user_code"].as_str().unwrap();
+    let device_code = start["device_code"].as_str().unwrap().to_owned();
+    let browser = signed_in_browser(&app, "crowded").await;
+    let (_, approved) = approve_device(&app, &browser, user_code).await;
+    assert!(approved.contains("You can return to your terminal"));
 
     let app = std::sync::Arc::new(app);
     let polls: Vec<_> = (0..16)
@@ -472,18 +491,7 @@ async fn many_polls_of_one_approved_device_code_give_one_grant_and_no_error() {
 async fn the_device_flow_signs_in_another_machine() {
     let app = spawn_app().await;
     app.signup("remote").await;
-    let start: Value = plain_client()
-        .post(app.at("/oauth/device/code"))
-        .form(&[
-            ("client_id", "latchkey-cli"),
-            ("device_name", "headless-vm"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let start = start_device_flow(&app, "headless-vm").await;
     let user_code = start["user_code"].as_str().unwrap();
     assert_eq!(user_code.len(), 9);
     assert!(
@@ -504,31 +512,10 @@ async fn the_device_flow_signs_in_another_machine() {
     assert_eq!(poll().await.1["error"], "slow_down", "polled again at once");
 
     let browser = signed_in_browser(&app, "remote").await;
-    let html = browser
-        .get(app.at(&format!("/device?user_code={}", user_code.to_lowercase())))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // Typed in lower case: the code is read without regard to case.
+    let (html, approved) = approve_device(&app, &browser, &user_code.to_lowercase()).await;
     assert!(html.contains("Sign in to Latchkey CLI on headless-vm?"));
-    let res = browser
-        .post(app.at("/device"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("user_code", user_code),
-            ("decision", "approve"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("You can return to your terminal")
-    );
+    assert!(approved.contains("You can return to your terminal"));
     tokio::time::sleep(std::time::Duration::from_secs(10)).await;
     let (status, body) = poll().await;
     assert_eq!(status, 200, "{body}");
