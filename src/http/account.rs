@@ -91,7 +91,10 @@ async fn change_password(
 #[derive(Deserialize, ToSchema)]
 pub struct RecoveryRequest {
     pub email: String,
-    /// The solved ALTCHA challenge from `GET /api/v1/captcha` (base64 JSON).
+    /// The solved ALTCHA challenge from `GET /api/v1/captcha` (base64 JSON). Missing is
+    /// answered like empty, `captcha_required`, rather than with the parser's words.
+    #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     pub captcha: String,
 }
 

@@ -66,6 +66,27 @@ impl ApiError {
         &self.detail
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
+    /// Every sentence a form should show: one per invalid field, or the explanation.
+    pub fn messages(self) -> Vec<String> {
+        if self.errors.is_empty() {
+            vec![self.detail]
+        } else {
+            self.errors.into_iter().map(|e| e.message).collect()
+        }
+    }
+
     pub fn not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
@@ -83,6 +104,9 @@ impl ApiError {
     }
 }
 
+/// The one table of answers: each use-case error's status, stable code and the sentence a
+/// person reads. Pages word their refusals from it too (`web::failure`), so a refusal says the
+/// same thing in a browser and in a terminal.
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         use StatusCode as S;
@@ -130,7 +154,10 @@ impl From<Error> for ApiError {
                 ..Self::new(
                     S::TOO_MANY_REQUESTS,
                     "rate_limited",
-                    "Too many attempts. Try again later.",
+                    format!(
+                        "Too many attempts. Try again in {} minute(s).",
+                        retry_after_secs.div_ceil(60)
+                    ),
                 )
             },
             Error::Overloaded { retry_after_secs } => Self {
@@ -302,9 +329,11 @@ impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         use StatusCode as S;
         match r {
-            JsonRejection::JsonDataError(e) => {
-                Self::new(S::UNPROCESSABLE_ENTITY, "invalid_body", e.body_text())
-            }
+            JsonRejection::JsonDataError(e) => Self::new(
+                S::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                readable(&e.body_text()),
+            ),
             JsonRejection::JsonSyntaxError(e) => {
                 Self::new(S::BAD_REQUEST, "invalid_json", e.body_text())
             }
@@ -320,6 +349,22 @@ impl From<JsonRejection> for ApiError {
             ),
             other => Self::new(S::BAD_REQUEST, "invalid_body", other.body_text()),
         }
+    }
+}
+
+/// The parser's complaint in words a person reads: "missing field `email` at line 1 column 2"
+/// becomes "The field \"email\" is missing."; other complaints keep their words, without the
+/// axum preamble.
+fn readable(text: &str) -> String {
+    let text = text
+        .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+        .unwrap_or(text);
+    match text
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+    {
+        Some((field, _)) => format!("The field \"{field}\" is missing."),
+        None => text.to_owned(),
     }
 }
 

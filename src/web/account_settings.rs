@@ -4,12 +4,14 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::guard::{SignedIn, SignedInForm};
-use super::{Flash, FormError, Layout, form_errors, layout, message, redirect_with, render_status};
+use super::guard::SignedInForm;
+use super::{
+    Flash, Layout, MyPage, Page, PageResult, form_messages, redirect_with, render_status,
+    status_for,
+};
 use crate::accounts::{delete, email, password};
 use crate::auth::Current;
 use crate::error::Error;
@@ -55,49 +57,31 @@ impl From<crate::mfa::security_keys::KeyInfo> for KeyRow {
     }
 }
 
+/// The account page for `page`, with `errors` from a form that failed.
 pub(super) async fn account_page(
     state: &AppState,
-    jar: CookieJar,
-    me: &Current,
+    page: MyPage,
     errors: Vec<String>,
-) -> Response {
-    let loaded = async {
-        let codes_left = crate::mfa::codes_left(state, &me.user).await?;
-        let teams = state.store.team_slugs_of(me.user.id).await?;
-        let keys = crate::mfa::security_keys::list(state, &me.user).await?;
-        Ok::<_, crate::error::Error>((codes_left, teams, keys))
-    };
-    let (codes_left, teams, keys) = match loaded.await {
-        Ok(v) => v,
-        Err(e) => return crate::http::problem::ApiError::from(e).into_response(),
-    };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let (jar, layout) = layout(state, jar, Some(me)).await;
-    let page = AccountPage {
-        layout,
+) -> PageResult {
+    let keys = crate::mfa::security_keys::list(state, &page.me.user).await?;
+    let account = AccountPage {
         errors,
-        email: me.user.email.clone(),
-        username: me.user.username.clone(),
-        managed: me.user.managed_by.is_some(),
-        mfa_enabled: me.user.mfa_enabled,
-        codes_left,
-        teams,
+        email: page.me.user.email.clone(),
+        username: page.me.user.username.clone(),
+        managed: page.me.user.managed_by.is_some(),
+        mfa_enabled: page.me.user.mfa_enabled,
+        codes_left: page.codes_left.unwrap_or(0),
+        teams: page.teams.iter().map(|t| t.team.slug.clone()).collect(),
         keys_offered: state.settings.webauthn.is_some(),
         security_keys: keys.into_iter().map(KeyRow::from).collect(),
+        layout: page.layout,
     };
-    render_status(status, jar, &page)
+    let status = status_for(&account.errors, StatusCode::UNPROCESSABLE_ENTITY);
+    render_status(status, page.jar, &account)
 }
 
-pub async fn settings_page(
-    State(state): State<AppState>,
-    SignedIn(me): SignedIn,
-    jar: CookieJar,
-) -> Response {
-    account_page(&state, jar, &me, vec![]).await
+pub async fn settings_page(State(state): State<AppState>, page: MyPage) -> PageResult {
+    account_page(&state, page, vec![]).await
 }
 
 #[derive(Deserialize)]
@@ -113,10 +97,15 @@ pub async fn change_email(
     Client(client): Client,
     jar: CookieJar,
     SignedInForm { me, form }: SignedInForm<EmailForm>,
-) -> Response {
+) -> PageResult {
     match email::request_change(&state, &me, &form.new_email, &form.password, &client).await {
-        Ok(()) => redirect_with(&state, jar, "/settings/account", Flash::EmailChangeSent),
-        Err(e) => show_error(&state, jar, &me, e).await,
+        Ok(()) => Ok(redirect_with(
+            &state,
+            jar,
+            "/settings/account",
+            Flash::EmailChangeSent,
+        )),
+        Err(e) => show_error(&state, jar, me, e).await,
     }
 }
 
@@ -133,7 +122,7 @@ pub async fn change_password(
     Client(client): Client,
     jar: CookieJar,
     SignedInForm { me, form }: SignedInForm<PasswordChangeForm>,
-) -> Response {
+) -> PageResult {
     match password::change(
         &state,
         &me,
@@ -143,8 +132,13 @@ pub async fn change_password(
     )
     .await
     {
-        Ok(_) => redirect_with(&state, jar, "/settings/account", Flash::PasswordChanged),
-        Err(e) => show_error(&state, jar, &me, e).await,
+        Ok(_) => Ok(redirect_with(
+            &state,
+            jar,
+            "/settings/account",
+            Flash::PasswordChanged,
+        )),
+        Err(e) => show_error(&state, jar, me, e).await,
     }
 }
 
@@ -162,7 +156,7 @@ pub async fn delete_account(
     Client(client): Client,
     jar: CookieJar,
     SignedInForm { me, form }: SignedInForm<DeleteForm>,
-) -> Response {
+) -> PageResult {
     let confirmation = delete::Confirmation {
         password: &form.password,
         confirm_username: &form.confirm_username,
@@ -171,28 +165,23 @@ pub async fn delete_account(
     match delete::delete(&state, &me, &confirmation, &client).await {
         Ok(()) => {
             let jar = jar.add(cookies::clear_session(&state.settings));
-            message(
-                &state,
-                jar,
+            Page::build(&state, jar, None).await?.message(
                 StatusCode::OK,
                 "Your account was deleted",
                 "Your account and everything in it are gone. We sent a last confirmation to your email address.",
             )
-            .await
         }
-        Err(e) => show_error(&state, jar, &me, e).await,
+        Err(e) => show_error(&state, jar, me, e).await,
     }
 }
 
-/// Shows the given errors on the account page, or a whole page for what a form cannot fix.
+/// Shows the error on the account page, or a whole page for what a form cannot fix.
 pub(super) async fn show_error(
     state: &AppState,
     jar: CookieJar,
-    me: &crate::auth::Current,
+    me: Current,
     e: Error,
-) -> Response {
-    match form_errors(state, jar, e).await {
-        FormError::Show(jar, errors) => account_page(state, jar, me, errors).await,
-        FormError::Page(page) => page,
-    }
+) -> PageResult {
+    let errors = form_messages(e)?;
+    account_page(state, Page::build_for(state, jar, me).await?, errors).await
 }

@@ -3,10 +3,8 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use axum_extra::extract::CookieJar;
 
-use super::{Layout, layout, render};
+use super::{Layout, Page, PageResult, render};
 use crate::state::AppState;
 
 struct MailView {
@@ -25,11 +23,12 @@ struct DevMailPage {
     mails: Vec<MailView>,
 }
 
-pub async fn mail(State(state): State<AppState>, jar: CookieJar) -> Response {
-    let mails = match state.store.recent_mail(50).await {
-        Ok(m) => m,
-        Err(e) => return crate::http::problem::ApiError::from(e).into_response(),
-    };
+pub async fn mail(State(state): State<AppState>, page: Page) -> PageResult {
+    let mails = state
+        .store
+        .recent_mail(50)
+        .await
+        .map_err(crate::error::Error::from)?;
     let base = &state.settings.public_url;
     let mails = mails
         .into_iter()
@@ -51,6 +50,11 @@ pub async fn mail(State(state): State<AppState>, jar: CookieJar) -> Response {
             text_body: m.text_body,
         })
         .collect();
-    let (jar, layout) = layout(&state, jar, None).await;
-    render(jar, &DevMailPage { layout, mails })
+    render(
+        page.jar,
+        &DevMailPage {
+            layout: page.layout,
+            mails,
+        },
+    )
 }

@@ -4,14 +4,16 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use serde::Deserialize;
 
 use super::account_settings::show_error;
 use super::guard::{CheckedForm, SignedInForm};
-use super::{Flash, FormError, Layout, form_errors, layout, redirect_with, render, render_status};
+use super::{
+    Flash, Layout, Page, PageError, PageResult, form_messages, redirect_with, render, render_status,
+};
 use crate::error::Error;
 use crate::http::cookies;
 use crate::http::extract::Client;
@@ -110,16 +112,16 @@ pub async fn second_step_page(
     State(state): State<AppState>,
     jar: CookieJar,
     Query(q): Query<MethodQuery>,
-) -> Response {
+) -> PageResult {
     let Some(token) = jar
         .get(pending_cookie_name(&state.settings))
         .map(|c| c.value().to_owned())
     else {
-        return Redirect::to("/login").into_response();
+        return Ok(Redirect::to("/login").into_response());
     };
-    let (jar, layout) = layout(&state, jar, None).await;
-    let page = second_step_view(&state, layout, &token, q.method.as_deref(), vec![]).await;
-    render(jar, &page)
+    let page = Page::build(&state, jar, None).await?;
+    let step = second_step_view(&state, page.layout, &token, q.method.as_deref(), vec![]).await;
+    render(page.jar, &step)
 }
 
 #[derive(Deserialize)]
@@ -135,11 +137,11 @@ pub async fn second_step_submit(
     Client(client): Client,
     jar: CookieJar,
     CheckedForm(form): CheckedForm<SecondStepForm>,
-) -> Response {
+) -> PageResult {
     let (cookie_name, secure) = (pending_cookie_name(&state.settings), state.settings.secure);
     let next_name = next_cookie_name(&state.settings);
     let Some(token) = jar.get(cookie_name).map(|c| c.value().to_owned()) else {
-        return Redirect::to("/login").into_response();
+        return Ok(Redirect::to("/login").into_response());
     };
     let answer = form
         .security_key
@@ -165,32 +167,29 @@ pub async fn second_step_submit(
     };
     match done {
         Ok(done) => {
-            let next = super::account::safe_next(jar.get(next_name).map(Cookie::value)).to_owned();
-            let jar = super::accounts::activate(&state, jar, &done.session, done.user.id)
-                .await
+            let next = super::safe_next(jar.get(next_name).map(Cookie::value)).to_owned();
+            let jar = super::switcher::activate(&state, jar, &done.session, done.user.id)
+                .await?
                 .remove(cookies::removal(cookie_name, secure))
                 .remove(cookies::removal(next_name, secure));
-            (jar, Redirect::to(&next)).into_response()
+            Ok((jar, Redirect::to(&next)).into_response())
         }
         Err(Error::MfaTokenInvalid) => {
             let jar = jar.remove(cookies::removal(cookie_name, secure));
-            super::message(
-                &state,
-                jar,
+            let expired = PageError::message(
                 StatusCode::UNAUTHORIZED,
                 "Sign in again",
                 "This sign-in attempt expired or had too many wrong codes. Sign in again.",
-            )
-            .await
+            );
+            // The cleared cookie goes out with the page.
+            Ok((jar, expired).into_response())
         }
-        Err(e) => match form_errors(&state, jar, e).await {
-            FormError::Show(jar, errors) => {
-                let (jar, layout) = layout(&state, jar, None).await;
-                let page = second_step_view(&state, layout, &token, Some(method), errors).await;
-                render_status(StatusCode::UNAUTHORIZED, jar, &page)
-            }
-            FormError::Page(page) => page,
-        },
+        Err(e) => {
+            let errors = form_messages(e)?;
+            let page = Page::build(&state, jar, None).await?;
+            let step = second_step_view(&state, page.layout, &token, Some(method), errors).await;
+            render_status(StatusCode::UNAUTHORIZED, page.jar, &step)
+        }
     }
 }
 
@@ -213,19 +212,19 @@ pub async fn setup(
     State(state): State<AppState>,
     jar: CookieJar,
     SignedInForm { me, form }: SignedInForm<PasswordForm>,
-) -> Response {
+) -> PageResult {
     match mfa::setup(&state, &me, &form.password).await {
         Ok(s) => {
-            let (jar, layout) = layout(&state, jar, Some(&me)).await;
-            let page = SetupPage {
-                layout,
+            let page = Page::build_for(&state, jar, me).await?;
+            let setup = SetupPage {
+                layout: page.layout,
                 errors: vec![],
                 qr_svg: s.qr_svg,
                 secret_grouped: mfa::codes::grouped(&s.secret_base32),
             };
-            render(jar, &page)
+            render(page.jar, &setup)
         }
-        Err(e) => show_error(&state, jar, &me, e).await,
+        Err(e) => show_error(&state, jar, me, e).await,
     }
 }
 
@@ -271,24 +270,29 @@ pub async fn enable(
     Client(client): Client,
     jar: CookieJar,
     SignedInForm { me, form }: SignedInForm<CodeForm>,
-) -> Response {
+) -> PageResult {
     match mfa::enable(&state, &me, &form.code, &client).await {
         Ok(done) => {
             let jar = jar.add(cookies::session(&state.settings, &done.session));
-            let (jar, layout) = layout(&state, jar, None).await;
+            let page = Page::build(&state, jar, None).await?;
             let intro = "Two-factor authentication is on, and every other session was signed out.";
             render(
-                jar,
-                &codes_page(layout, intro, &me.user.username, done.recovery_codes),
+                page.jar,
+                &codes_page(page.layout, intro, &me.user.username, done.recovery_codes),
             )
         }
         Err(e @ (Error::InvalidCode | Error::Invalid(_))) => {
             let pending = match mfa::pending_setup(&state, &me).await {
                 Ok(Some(p)) => p,
                 Ok(None) => {
-                    return redirect_with(&state, jar, "/settings/account", Flash::SetupExpired);
+                    return Ok(redirect_with(
+                        &state,
+                        jar,
+                        "/settings/account",
+                        Flash::SetupExpired,
+                    ));
                 }
-                Err(e) => return show_error(&state, jar, &me, e).await,
+                Err(e) => return show_error(&state, jar, me, e).await,
             };
             let errors = match &e {
                 Error::Invalid(list) => list.iter().map(|i| i.message.clone()).collect(),
@@ -297,16 +301,16 @@ pub async fn enable(
                         .to_owned(),
                 ],
             };
-            let (jar, layout) = layout(&state, jar, Some(&me)).await;
-            let page = SetupPage {
-                layout,
+            let page = Page::build_for(&state, jar, me).await?;
+            let setup = SetupPage {
+                layout: page.layout,
                 errors,
                 qr_svg: pending.qr_svg,
                 secret_grouped: mfa::codes::grouped(&pending.secret_base32),
             };
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, jar, &page)
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, page.jar, &setup)
         }
-        Err(e) => show_error(&state, jar, &me, e).await,
+        Err(e) => show_error(&state, jar, me, e).await,
     }
 }
 
@@ -315,14 +319,15 @@ pub async fn regenerate(
     Client(client): Client,
     jar: CookieJar,
     SignedInForm { me, form }: SignedInForm<PasswordForm>,
-) -> Response {
+) -> PageResult {
     match mfa::regenerate_codes(&state, &me, &form.password, &client).await {
         Ok(codes) => {
-            let (jar, layout) = layout(&state, jar, Some(&me)).await;
+            let page = Page::build_for(&state, jar, me).await?;
             let intro = "Your new recovery codes are ready; the old ones no longer work.";
-            render(jar, &codes_page(layout, intro, &me.user.username, codes))
+            let username = page.me.user.username.clone();
+            render(page.jar, &codes_page(page.layout, intro, &username, codes))
         }
-        Err(e) => show_error(&state, jar, &me, e).await,
+        Err(e) => show_error(&state, jar, me, e).await,
     }
 }
 
@@ -331,9 +336,14 @@ pub async fn disable(
     Client(client): Client,
     jar: CookieJar,
     SignedInForm { me, form }: SignedInForm<PasswordForm>,
-) -> Response {
+) -> PageResult {
     match mfa::disable(&state, &me, &form.password, &client).await {
-        Ok(()) => redirect_with(&state, jar, "/settings/account", Flash::MfaDisabled),
-        Err(e) => show_error(&state, jar, &me, e).await,
+        Ok(()) => Ok(redirect_with(
+            &state,
+            jar,
+            "/settings/account",
+            Flash::MfaDisabled,
+        )),
+        Err(e) => show_error(&state, jar, me, e).await,
     }
 }

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::guard::SignedInForm;
-use super::{Layout, layout, message, render, render_status};
+use super::{Layout, Page, PageError, PageResult, render, render_status};
 use crate::error::Error;
-use crate::http::extract::{Auth, Path};
+use crate::http::extract::Path;
 use crate::oauth::{self, AuthorizeError, AuthorizeParams, CLI_NAME, device};
 use crate::state::AppState;
 
@@ -24,22 +24,16 @@ fn sign_in_first(path: &str) -> Response {
 
 pub async fn authorize(
     State(state): State<AppState>,
-    jar: CookieJar,
     Query(params): Query<AuthorizeParams>,
-) -> Response {
+) -> PageResult {
     match oauth::start(&state, &params).await {
-        Ok(id) => Redirect::to(&format!("/oauth/consent/{id}")).into_response(),
-        Err(AuthorizeError::Redirect(url)) => Redirect::to(&url).into_response(),
-        Err(AuthorizeError::Page(why)) => {
-            message(
-                &state,
-                jar,
-                StatusCode::BAD_REQUEST,
-                "This sign-in link cannot be used",
-                why,
-            )
-            .await
-        }
+        Ok(id) => Ok(Redirect::to(&format!("/oauth/consent/{id}")).into_response()),
+        Err(AuthorizeError::Redirect(url)) => Ok(Redirect::to(&url).into_response()),
+        Err(AuthorizeError::Page(why)) => Err(PageError::message(
+            StatusCode::BAD_REQUEST,
+            "This sign-in link cannot be used",
+            why,
+        )),
     }
 }
 
@@ -54,34 +48,29 @@ struct ConsentPage {
     user_code: String,
 }
 
-async fn expired(state: &AppState, jar: CookieJar) -> Response {
-    message(
-        state,
-        jar,
+fn expired() -> PageError {
+    PageError::message(
         StatusCode::BAD_REQUEST,
         "This sign-in request expired",
         "Browser sign-in must finish within five minutes. Start again from your terminal with latchkey login.",
     )
-    .await
 }
 
 pub async fn consent(
     State(state): State<AppState>,
-    auth: Option<Auth>,
-    jar: CookieJar,
+    page: Page,
     Path(id): Path<Uuid>,
-) -> Response {
-    let Some(Auth(me)) = auth else {
-        return sign_in_first(&format!("/oauth/consent/{id}"));
+) -> PageResult {
+    let Some(me) = &page.me else {
+        return Ok(sign_in_first(&format!("/oauth/consent/{id}")));
     };
     match oauth::pending(&state, id).await {
         Ok(request) => {
-            let (jar, layout) = layout(&state, jar, Some(&me)).await;
-            let page = ConsentPage {
-                layout,
+            let consent = ConsentPage {
+                username: me.user.username.clone(),
+                layout: page.layout,
                 client: CLI_NAME,
                 device: request.device_name,
-                username: me.user.username.clone(),
                 action: format!("/oauth/consent/{id}"),
                 user_code: String::new(),
             };
@@ -91,13 +80,13 @@ pub async fn consent(
                 "form-action 'self'",
                 "form-action 'self' http://127.0.0.1:* http://[::1]:*",
             );
-            let mut res = render(jar, &page);
+            let mut res = render(page.jar, &consent)?;
             if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
                 res.headers_mut().insert("content-security-policy", v);
             }
-            res
+            Ok(res)
         }
-        Err(_) => expired(&state, jar).await,
+        Err(_) => Err(expired()),
     }
 }
 
@@ -111,10 +100,9 @@ pub struct DecisionForm {
 
 pub async fn decide(
     State(state): State<AppState>,
-    jar: CookieJar,
     Path(id): Path<Uuid>,
     SignedInForm { me, form }: SignedInForm<DecisionForm>,
-) -> Response {
+) -> PageResult {
     let outcome = if form.decision == "approve" {
         oauth::approve(&state, &me, id).await
     } else {
@@ -122,9 +110,9 @@ pub async fn decide(
     };
     match outcome {
         // Back to the CLI listening on this computer's loopback address.
-        Ok(url) => Redirect::to(&url).into_response(),
-        Err(Error::InvalidToken) => expired(&state, jar).await,
-        Err(e) => crate::http::problem::ApiError::from(e).into_response(),
+        Ok(url) => Ok(Redirect::to(&url).into_response()),
+        Err(Error::InvalidToken) => Err(expired()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -143,12 +131,11 @@ struct DevicePage {
 
 pub async fn device_page(
     State(state): State<AppState>,
-    auth: Option<Auth>,
-    jar: CookieJar,
+    page: Page,
     Query(q): Query<DeviceQuery>,
-) -> Response {
+) -> PageResult {
     let typed = q.user_code.unwrap_or_default();
-    let Some(Auth(me)) = auth else {
+    let Some(me) = &page.me else {
         let back = if typed.is_empty() {
             "/device".to_owned()
         } else {
@@ -157,14 +144,13 @@ pub async fn device_page(
                 url::form_urlencoded::byte_serialize(typed.as_bytes()).collect::<String>()
             )
         };
-        return sign_in_first(&back);
+        return Ok(sign_in_first(&back));
     };
     if typed.is_empty() {
-        let (jar, layout) = layout(&state, jar, Some(&me)).await;
         return render(
-            jar,
+            page.jar,
             &DevicePage {
-                layout,
+                layout: page.layout,
                 errors: vec![],
                 user_code: String::new(),
             },
@@ -172,28 +158,26 @@ pub async fn device_page(
     }
     match device::lookup(&state, &typed).await {
         Ok(d) => {
-            let (jar, layout) = layout(&state, jar, Some(&me)).await;
-            let page = ConsentPage {
-                layout,
+            let consent = ConsentPage {
+                username: me.user.username.clone(),
+                layout: page.layout,
                 client: CLI_NAME,
                 device: d.device_name,
-                username: me.user.username.clone(),
                 action: "/device".to_owned(),
                 user_code: d.user_code,
             };
-            render(jar, &page)
+            render(page.jar, &consent)
         }
         Err(_) => {
-            let (jar, layout) = layout(&state, jar, Some(&me)).await;
             let errors = vec![
                 "That code is not valid, has expired or was already used. Check your terminal."
                     .to_owned(),
             ];
             render_status(
                 StatusCode::BAD_REQUEST,
-                jar,
+                page.jar,
                 &DevicePage {
-                    layout,
+                    layout: page.layout,
                     errors,
                     user_code: typed,
                 },
@@ -206,38 +190,23 @@ pub async fn device_decide(
     State(state): State<AppState>,
     jar: CookieJar,
     SignedInForm { me, form }: SignedInForm<DecisionForm>,
-) -> Response {
+) -> PageResult {
     let approve = form.decision == "approve";
     match device::decide(&state, &me, &form.user_code, approve).await {
-        Ok(()) if approve => {
-            message(
-                &state,
-                jar,
-                StatusCode::OK,
-                "Device connected",
-                "You can return to your terminal.",
-            )
-            .await
-        }
         Ok(()) => {
-            message(
-                &state,
-                jar,
-                StatusCode::OK,
-                "Sign-in declined",
-                "The terminal was not signed in.",
-            )
-            .await
+            let (heading, text) = if approve {
+                ("Device connected", "You can return to your terminal.")
+            } else {
+                ("Sign-in declined", "The terminal was not signed in.")
+            };
+            Page::build_for(&state, jar, me)
+                .await?
+                .message(StatusCode::OK, heading, text)
         }
-        Err(_) => {
-            message(
-                &state,
-                jar,
-                StatusCode::BAD_REQUEST,
-                "This code cannot be used",
-                "It is invalid, has expired or was already used.",
-            )
-            .await
-        }
+        Err(_) => Err(PageError::message(
+            StatusCode::BAD_REQUEST,
+            "This code cannot be used",
+            "It is invalid, has expired or was already used.",
+        )),
     }
 }

@@ -3,17 +3,18 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::account::role_options;
-use super::guard::{SignedIn, SignedInForm};
-use super::{Flash, FormError, Layout, form_errors, layout, redirect_with, render, render_status};
+use super::guard::SignedInForm;
+use super::signup::role_options;
+use super::{
+    Flash, Layout, MyPage, Page, PageError, PageResult, form_messages, redirect_with, render,
+    render_status, status_for,
+};
 use crate::accounts::profile::{self, PublicProfile};
-use crate::auth::Current;
 use crate::error::Error;
-use crate::http::extract::{Auth, Path};
+use crate::http::extract::Path;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -27,41 +28,28 @@ struct ProfilePage {
     roles: Vec<(&'static str, &'static str)>,
 }
 
-async fn profile_page(
-    state: &AppState,
-    jar: CookieJar,
-    me: &Current,
-    errors: Vec<String>,
-    draft: Option<ProfileForm>,
-) -> Response {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+/// The page for `page`, showing `draft` (the submitted form) and its errors after a failure.
+fn profile_page(page: MyPage, errors: Vec<String>, draft: Option<ProfileForm>) -> PageResult {
+    let u = &page.me.user;
     let draft = draft.unwrap_or_else(|| ProfileForm {
-        name: me.user.name.clone(),
-        role: me.user.role.clone(),
-        username: me.user.username.clone(),
+        name: u.name.clone(),
+        role: u.role.clone(),
+        username: u.username.clone(),
     });
-    let (jar, layout) = layout(state, jar, Some(me)).await;
-    let page = ProfilePage {
-        layout,
-        errors,
+    let profile = ProfilePage {
+        layout: page.layout,
         name: draft.name,
         role: draft.role,
         username: draft.username,
         roles: role_options(),
+        errors,
     };
-    render_status(status, jar, &page)
+    let status = status_for(&profile.errors, StatusCode::UNPROCESSABLE_ENTITY);
+    render_status(status, page.jar, &profile)
 }
 
-pub async fn settings_page(
-    State(state): State<AppState>,
-    SignedIn(me): SignedIn,
-    jar: CookieJar,
-) -> Response {
-    profile_page(&state, jar, &me, vec![], None).await
+pub async fn settings_page(page: MyPage) -> PageResult {
+    profile_page(page, vec![], None)
 }
 
 #[derive(Deserialize)]
@@ -78,20 +66,23 @@ pub async fn save(
     State(state): State<AppState>,
     jar: CookieJar,
     SignedInForm { me, form }: SignedInForm<ProfileForm>,
-) -> Response {
+) -> PageResult {
     let change = profile::ProfileChange {
         name: Some(form.name.clone()),
         role: Some(form.role.clone()),
         username: Some(form.username.clone()),
     };
     match profile::update(&state, &me, &change).await {
-        Ok(_) => redirect_with(&state, jar, "/settings/profile", Flash::ProfileSaved),
-        Err(e) => match form_errors(&state, jar, e).await {
-            FormError::Show(jar, errors) => {
-                profile_page(&state, jar, &me, errors, Some(form)).await
-            }
-            FormError::Page(page) => page,
-        },
+        Ok(_) => Ok(redirect_with(
+            &state,
+            jar,
+            "/settings/profile",
+            Flash::ProfileSaved,
+        )),
+        Err(e) => {
+            let errors = form_messages(e)?;
+            profile_page(Page::build_for(&state, jar, me).await?, errors, Some(form))
+        }
     }
 }
 
@@ -105,37 +96,29 @@ struct UserPage {
 
 pub async fn user_page(
     State(state): State<AppState>,
-    auth: Option<Auth>,
-    jar: CookieJar,
+    page: Page,
     Path(username): Path<String>,
-) -> Response {
+) -> PageResult {
     match profile::public(&state, &username).await {
         Ok(p) => {
             let role_label = role_options()
                 .into_iter()
                 .find(|(v, _)| *v == p.role)
                 .map_or("", |(_, l)| l);
-            let me = auth.map(|Auth(me)| me);
-            let (jar, layout) = layout(&state, jar, me.as_ref()).await;
             render(
-                jar,
+                page.jar,
                 &UserPage {
-                    layout,
+                    layout: page.layout,
                     p,
                     role_label,
                 },
             )
         }
-        Err(Error::NotFound(_)) => {
-            super::message(
-                &state,
-                jar,
-                StatusCode::NOT_FOUND,
-                "No such user",
-                "Nobody uses that username.",
-            )
-            .await
-        }
-        Err(e) => crate::http::problem::ApiError::from(e).into_response(),
+        Err(Error::NotFound(_)) => Err(PageError::message(
+            StatusCode::NOT_FOUND,
+            "No such user",
+            "Nobody uses that username.",
+        )),
+        Err(e) => Err(e.into()),
     }
 }

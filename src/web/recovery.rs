@@ -4,13 +4,12 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::guard::{CheckedForm, NoFields};
 use super::{
-    Flash, FormError, Layout, form_errors, layout, message, redirect_with, render, render_status,
+    Flash, Layout, Page, PageError, PageResult, form_messages, redirect_with, render, render_status,
 };
 use crate::accounts::{email, password};
 use crate::error::Error;
@@ -24,12 +23,11 @@ struct ForgotPage {
     errors: Vec<String>,
 }
 
-pub async fn forgot_page(State(state): State<AppState>, jar: CookieJar) -> Response {
-    let (jar, layout) = layout(&state, jar, None).await;
+pub async fn forgot_page(page: Page) -> PageResult {
     render(
-        jar,
+        page.jar,
         &ForgotPage {
-            layout,
+            layout: page.layout,
             errors: vec![],
         },
     )
@@ -48,25 +46,23 @@ pub async fn forgot_submit(
     Client(client): Client,
     jar: CookieJar,
     CheckedForm(form): CheckedForm<ForgotForm>,
-) -> Response {
-    match password::request_recovery(&state, &form.email, &form.captcha, &client).await {
-        Ok(()) => {
-            message(
-                &state,
-                jar,
-                StatusCode::ACCEPTED,
-                "Check your email",
-                "If an account uses that address, a message with its username and a link to choose a new password is on its way. The link works for 30 minutes.",
-            )
-            .await
+) -> PageResult {
+    let requested = password::request_recovery(&state, &form.email, &form.captcha, &client).await;
+    match requested {
+        Ok(()) => Page::build(&state, jar, None).await?.message(
+            StatusCode::ACCEPTED,
+            "Check your email",
+            "If an account uses that address, a message with its username and a link to choose a new password is on its way. The link works for 30 minutes.",
+        ),
+        Err(e) => {
+            let errors = form_messages(e)?;
+            let page = Page::build(&state, jar, None).await?;
+            let forgot = ForgotPage {
+                layout: page.layout,
+                errors,
+            };
+            render_status(StatusCode::BAD_REQUEST, page.jar, &forgot)
         }
-        Err(e) => match form_errors(&state, jar, e).await {
-            FormError::Show(jar, errors) => {
-                let (jar, layout) = layout(&state, jar, None).await;
-                render_status(StatusCode::BAD_REQUEST, jar, &ForgotPage { layout, errors })
-            }
-            FormError::Page(page) => page,
-        },
     }
 }
 
@@ -79,16 +75,11 @@ struct ResetPage {
 }
 
 /// Shows the form only: opening the link does not use it up.
-pub async fn reset_page(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    Path(token): Path<String>,
-) -> Response {
-    let (jar, layout) = layout(&state, jar, None).await;
+pub async fn reset_page(page: Page, Path(token): Path<String>) -> PageResult {
     render(
-        jar,
+        page.jar,
         &ResetPage {
-            layout,
+            layout: page.layout,
             errors: vec![],
             token,
         },
@@ -107,37 +98,29 @@ pub async fn reset_submit(
     jar: CookieJar,
     Path(token): Path<String>,
     CheckedForm(form): CheckedForm<ResetForm>,
-) -> Response {
+) -> PageResult {
     match password::reset(&state, &token, &form.new_password, &client).await {
-        Ok(()) => redirect_with(&state, jar, "/login", Flash::PasswordReset),
-        Err(Error::InvalidToken) => invalid_link(&state, jar).await,
-        Err(e) => match form_errors(&state, jar, e).await {
-            FormError::Show(jar, errors) => {
-                let (jar, layout) = layout(&state, jar, None).await;
-                render_status(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    jar,
-                    &ResetPage {
-                        layout,
-                        errors,
-                        token,
-                    },
-                )
-            }
-            FormError::Page(page) => page,
-        },
+        Ok(()) => Ok(redirect_with(&state, jar, "/login", Flash::PasswordReset)),
+        Err(Error::InvalidToken) => Err(invalid_link()),
+        Err(e) => {
+            let errors = form_messages(e)?;
+            let page = Page::build(&state, jar, None).await?;
+            let reset = ResetPage {
+                layout: page.layout,
+                errors,
+                token,
+            };
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, page.jar, &reset)
+        }
     }
 }
 
-async fn invalid_link(state: &AppState, jar: CookieJar) -> Response {
-    message(
-        state,
-        jar,
+fn invalid_link() -> PageError {
+    PageError::message(
         StatusCode::BAD_REQUEST,
         "This link cannot be used",
         "The link is invalid, has expired or was already used. Ask for a new one from \"Trouble signing in?\".",
     )
-    .await
 }
 
 #[derive(Template)]
@@ -150,16 +133,11 @@ struct ConfirmPage {
     button: &'static str,
 }
 
-pub async fn undo_page(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    Path(token): Path<String>,
-) -> Response {
-    let (jar, layout) = layout(&state, jar, None).await;
+pub async fn undo_page(page: Page, Path(token): Path<String>) -> PageResult {
     render(
-        jar,
+        page.jar,
         &ConfirmPage {
-            layout,
+            layout: page.layout,
             heading: "Undo the email change",
             text: "Your account goes back to this address, every session is signed out, and we send you a link to choose a new password.",
             action: format!("/email-change/undo/{token}"),
@@ -174,32 +152,17 @@ pub async fn undo_submit(
     jar: CookieJar,
     Path(token): Path<String>,
     CheckedForm(_): CheckedForm<NoFields>,
-) -> Response {
+) -> PageResult {
     match email::undo(&state, &token, &client).await {
         Ok(()) => {
             let jar = jar.add(crate::http::cookies::clear_session(&state.settings));
-            message(
-                &state,
-                jar,
+            Page::build(&state, jar, None).await?.message(
                 StatusCode::OK,
                 "Your account is secured",
                 "Your email address is restored and every session is signed out. Check your email for a link to choose a new password.",
             )
-            .await
         }
-        Err(Error::InvalidToken) => invalid_link(&state, jar).await,
-        Err(e) => match form_errors(&state, jar, e).await {
-            FormError::Show(jar, errors) => {
-                message(
-                    &state,
-                    jar,
-                    StatusCode::CONFLICT,
-                    "Not undone",
-                    errors.join(" "),
-                )
-                .await
-            }
-            FormError::Page(page) => page,
-        },
+        Err(Error::InvalidToken) => Err(invalid_link()),
+        Err(e) => Err(e.into()),
     }
 }

@@ -4,15 +4,13 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::account_settings::show_error;
 use super::guard::SignedInForm;
-use super::{Flash, Layout, layout, message_as, redirect_with, render};
+use super::{Flash, Layout, Page, PageError, PageResult, redirect_with, render};
 use crate::error::Error;
 use crate::http::extract::Client;
 use crate::mfa::security_keys;
@@ -39,22 +37,22 @@ pub async fn begin(
     State(state): State<AppState>,
     jar: CookieJar,
     SignedInForm { me, form }: SignedInForm<BeginForm>,
-) -> Response {
+) -> PageResult {
     let started = security_keys::begin_registration(&state, &me, &form.password, &form.name)
         .await
         .and_then(security_keys::public_key_options);
     let options = match started {
         Ok(options) => options.to_string(),
-        Err(e) => return show_error(&state, jar, &me, e).await,
+        Err(e) => return show_error(&state, jar, me, e).await,
     };
-    let (jar, layout) = layout(&state, jar, Some(&me)).await;
-    let page = AddPage {
-        layout,
+    let page = Page::build_for(&state, jar, me).await?;
+    let add = AddPage {
+        layout: page.layout,
         errors: vec![],
         name: form.name.trim().to_owned(),
         options,
     };
-    render(jar, &page)
+    render(page.jar, &add)
 }
 
 #[derive(Deserialize)]
@@ -68,7 +66,7 @@ pub async fn finish(
     Client(client): Client,
     jar: CookieJar,
     SignedInForm { me, form }: SignedInForm<FinishForm>,
-) -> Response {
+) -> PageResult {
     let added = match security_keys::parse_answer("credential", &form.credential) {
         Ok(credential) => {
             security_keys::finish_registration(&state, &me, &credential, &client).await
@@ -76,8 +74,13 @@ pub async fn finish(
         Err(e) => Err(e),
     };
     match added {
-        Ok(_) => redirect_with(&state, jar, "/settings/account", Flash::SecurityKeyAdded),
-        Err(e) => show_error(&state, jar, &me, e).await,
+        Ok(_) => Ok(redirect_with(
+            &state,
+            jar,
+            "/settings/account",
+            Flash::SecurityKeyAdded,
+        )),
+        Err(e) => show_error(&state, jar, me, e).await,
     }
 }
 
@@ -93,26 +96,22 @@ pub async fn remove(
     jar: CookieJar,
     Path(id): Path<String>,
     SignedInForm { me, form }: SignedInForm<RemoveForm>,
-) -> Response {
+) -> PageResult {
     // Someone else's key and no key at all look the same: 404.
     let removed = match Uuid::parse_str(&id) {
         Ok(id) => security_keys::remove(&state, &me, id, &form.password, &client).await,
         Err(_) => Err(Error::NotFound("security key")),
     };
     match removed {
-        Ok(()) => redirect_with(&state, jar, "/settings/account", Flash::SecurityKeyRemoved),
-        Err(Error::NotFound(_)) => {
-            let text = "There is no such security key on your account.";
-            message_as(
-                &state,
-                jar,
-                Some(&me),
-                StatusCode::NOT_FOUND,
-                "Not found",
-                text,
-            )
-            .await
-        }
-        Err(e) => show_error(&state, jar, &me, e).await,
+        Ok(()) => Ok(redirect_with(
+            &state,
+            jar,
+            "/settings/account",
+            Flash::SecurityKeyRemoved,
+        )),
+        Err(Error::NotFound(_)) => Err(PageError::not_found(
+            "There is no such security key on your account.",
+        )),
+        Err(e) => show_error(&state, jar, me, e).await,
     }
 }

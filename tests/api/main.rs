@@ -14,6 +14,7 @@ mod login;
 mod mail;
 mod mfa;
 mod oauth;
+mod page_errors;
 mod pages;
 mod policy;
 mod recovery;

@@ -5,16 +5,19 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use futures_util::future::try_join_all;
+
 use super::guard::CheckedForm;
-use super::{Flash, message, redirect_with};
+use super::{Flash, PageError, PageResult, redirect_with};
 use crate::auth::Current;
 use crate::auth::sessions::{self, Issued};
+use crate::error::{Error, Result};
 use crate::http::cookies;
 use crate::state::{AppState, Settings};
 
@@ -42,8 +45,9 @@ fn list_cookie(settings: &Settings, tokens: &[String]) -> Cookie<'static> {
     )
 }
 
-/// The signed-in accounts of this browser, live ones only, each with its token.
-pub async fn signed_in(state: &AppState, jar: &CookieJar) -> Vec<(String, Current)> {
+/// The signed-in accounts of this browser, live ones only, each with its token. Looked up
+/// together; a failed lookup fails the page rather than hiding an account.
+pub async fn signed_in(state: &AppState, jar: &CookieJar) -> Result<Vec<(String, Current)>> {
     let mut tokens = listed(&state.settings, jar);
     if let Some(active) = jar
         .get(state.settings.session_cookie())
@@ -52,22 +56,22 @@ pub async fn signed_in(state: &AppState, jar: &CookieJar) -> Vec<(String, Curren
     {
         tokens.insert(0, active);
     }
-    let mut live = Vec::new();
-    for token in tokens {
-        if let Ok(Some(current)) = sessions::peek(state, &token).await
-            && !live
-                .iter()
-                .any(|(_, c): &(String, Current)| c.user.id == current.user.id)
-        {
+    let found = try_join_all(tokens.into_iter().map(|token| async move {
+        Ok::<_, Error>(sessions::peek(state, &token).await?.map(|c| (token, c)))
+    }))
+    .await?;
+    let mut live: Vec<(String, Current)> = Vec::new();
+    for (token, current) in found.into_iter().flatten() {
+        if !live.iter().any(|(_, c)| c.user.id == current.user.id) {
             live.push((token, current));
         }
     }
-    live
+    Ok(live)
 }
 
 /// Whether another account may be added to this browser.
-pub async fn room_for_another(state: &AppState, jar: &CookieJar) -> bool {
-    signed_in(state, jar).await.len() < MAX_ACCOUNTS
+pub async fn room_for_another(state: &AppState, jar: &CookieJar) -> Result<bool> {
+    Ok(signed_in(state, jar).await?.len() < MAX_ACCOUNTS)
 }
 
 /// Makes a fresh sign-in the active account and adds it to the browser's list. An older
@@ -78,9 +82,9 @@ pub async fn activate(
     jar: CookieJar,
     issued: &Issued,
     user_id: Uuid,
-) -> CookieJar {
+) -> Result<CookieJar> {
     let mut tokens = Vec::new();
-    for (token, current) in signed_in(state, &jar).await {
+    for (token, current) in signed_in(state, &jar).await? {
         if current.user.id == user_id && current.session_id != issued.session_id {
             if let Err(e) = sessions::logout(state, &current).await {
                 tracing::warn!(error = %e, "ending a replaced session failed");
@@ -90,8 +94,9 @@ pub async fn activate(
         }
     }
     tokens.push(issued.token.as_str().to_owned());
-    jar.add(cookies::session(&state.settings, issued))
-        .add(list_cookie(&state.settings, &tokens))
+    Ok(jar
+        .add(cookies::session(&state.settings, issued))
+        .add(list_cookie(&state.settings, &tokens)))
 }
 
 #[derive(Deserialize)]
@@ -104,48 +109,47 @@ pub async fn switch(
     State(state): State<AppState>,
     jar: CookieJar,
     CheckedForm(form): CheckedForm<SwitchForm>,
-) -> Response {
-    let accounts = signed_in(&state, &jar).await;
-    match accounts
-        .into_iter()
-        .find(|(_, c)| c.user.username.eq_ignore_ascii_case(&form.username))
-    {
-        Some((token, current)) => {
-            let jar = jar.add(cookies::session_token(
-                &state.settings,
-                token,
-                current.remember,
-            ));
-            (jar, Redirect::to("/")).into_response()
-        }
-        None => {
-            message(
-                &state,
-                jar,
-                StatusCode::NOT_FOUND,
-                "Not signed in",
-                "That account is not signed in in this browser.",
-            )
-            .await
-        }
-    }
+) -> PageResult {
+    let accounts = signed_in(&state, &jar).await?;
+    Ok(
+        match accounts
+            .into_iter()
+            .find(|(_, c)| c.user.username.eq_ignore_ascii_case(&form.username))
+        {
+            Some((token, current)) => {
+                let jar = jar.add(cookies::session_token(
+                    &state.settings,
+                    token,
+                    current.remember,
+                ));
+                (jar, Redirect::to("/")).into_response()
+            }
+            None => {
+                return Err(PageError::message(
+                    StatusCode::NOT_FOUND,
+                    "Not signed in",
+                    "That account is not signed in in this browser.",
+                ));
+            }
+        },
+    )
 }
 
 /// Signs the active account out; another signed-in account, if any, becomes active.
-pub async fn sign_out(state: &AppState, jar: CookieJar, me: Option<&Current>) -> Response {
+pub async fn sign_out(state: &AppState, jar: CookieJar, me: Option<&Current>) -> PageResult {
     if let Some(me) = me
         && let Err(e) = sessions::logout(state, me).await
     {
         tracing::error!(error = %e, "sign-out failed");
     }
     let remaining: Vec<(String, Current)> = signed_in(state, &jar)
-        .await
+        .await?
         .into_iter()
         .filter(|(_, c)| me.is_none_or(|m| c.session_id != m.session_id))
         .collect();
     let tokens: Vec<String> = remaining.iter().map(|(t, _)| t.clone()).collect();
     let jar = jar.add(list_cookie(&state.settings, &tokens));
-    match remaining.into_iter().next() {
+    Ok(match remaining.into_iter().next() {
         Some((token, next)) => {
             let jar = jar.add(cookies::session_token(
                 &state.settings,
@@ -160,5 +164,5 @@ pub async fn sign_out(state: &AppState, jar: CookieJar, me: Option<&Current>) ->
             "/login",
             Flash::SignedOut,
         ),
-    }
+    })
 }

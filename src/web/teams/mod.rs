@@ -1,0 +1,175 @@
+//! Team pages: onboarding's "Create or join a team", creating a team and its overview. The
+//! members, settings and invitation pages are in the modules named after their addresses.
+
+pub mod invitations;
+pub mod members;
+pub mod settings;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::guard::{NoFields, SignedInForm};
+use super::{
+    Flash, Layout, MyPage, Page, PageError, PageResult, form_messages, redirect_with, render,
+    render_status,
+};
+use crate::error::Error;
+use crate::http::extract::Path;
+use crate::state::AppState;
+use crate::store::Team;
+use crate::teams;
+
+/// One answer for every team page's failures: a 404 page for teams the person cannot see, the
+/// message for what they may not do.
+pub(super) fn failure(e: Error) -> PageError {
+    match e {
+        Error::NotFound(_) => PageError::not_found("There is no such team, or you are not in it."),
+        Error::Forbidden => PageError::message(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "Only the team's admins can do that.",
+        ),
+        e @ Error::TwoFactorRequired => PageError::message(
+            StatusCode::FORBIDDEN,
+            "Two-factor authentication required",
+            crate::http::problem::ApiError::from(e).detail().to_owned(),
+        ),
+        other => match form_messages(other) {
+            Ok(messages) => PageError::message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "That did not work",
+                messages.join(" "),
+            ),
+            Err(page) => page,
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/welcome_team.html")]
+struct WelcomeTeamPage {
+    layout: Layout,
+    errors: Vec<String>,
+    domain: String,
+    discoverable: Vec<Team>,
+}
+
+pub async fn welcome(State(state): State<AppState>, page: MyPage) -> PageResult {
+    let discoverable = teams::discoverable(&state, &page.me)
+        .await
+        .map_err(failure)?;
+    let domain = page
+        .me
+        .user
+        .email
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())
+        .unwrap_or_default();
+    let welcome = WelcomeTeamPage {
+        layout: page.layout,
+        errors: vec![],
+        domain,
+        discoverable,
+    };
+    render(page.jar, &welcome)
+}
+
+#[derive(Template)]
+#[template(path = "web/team_new.html")]
+struct NewTeamPage {
+    layout: Layout,
+    errors: Vec<String>,
+    name: String,
+    slug: String,
+}
+
+pub async fn new_page(page: MyPage) -> PageResult {
+    let new = NewTeamPage {
+        layout: page.layout,
+        errors: vec![],
+        name: String::new(),
+        slug: String::new(),
+    };
+    render(page.jar, &new)
+}
+
+#[derive(Deserialize)]
+pub struct NewTeamForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    slug: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    SignedInForm { me, form }: SignedInForm<NewTeamForm>,
+) -> PageResult {
+    match teams::create(&state, &me, &form.name, &form.slug).await {
+        Ok(t) => Ok(Redirect::to(&format!("/teams/{}", t.team.slug)).into_response()),
+        Err(e) => {
+            let errors = form_messages(e)?;
+            let page = Page::build_for(&state, jar, me).await?;
+            let new = NewTeamPage {
+                layout: page.layout,
+                errors,
+                name: form.name,
+                slug: form.slug,
+            };
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, page.jar, &new)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/team.html")]
+struct OverviewPage {
+    layout: Layout,
+    team: Team,
+    role: String,
+    member_count: usize,
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    page: MyPage,
+    Path(slug): Path<String>,
+) -> PageResult {
+    let (team, role, members) = teams::members(&state, &page.me, &slug)
+        .await
+        .map_err(failure)?;
+    let overview = OverviewPage {
+        layout: page.layout,
+        team,
+        role,
+        member_count: members.len(),
+    };
+    render(page.jar, &overview)
+}
+
+pub async fn join(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(slug): Path<String>,
+    SignedInForm { me, .. }: SignedInForm<NoFields>,
+) -> PageResult {
+    match teams::join(&state, &me, &slug).await.map_err(failure)? {
+        teams::Joined::Member => Ok(Redirect::to(&format!("/teams/{slug}")).into_response()),
+        teams::Joined::Requested => Ok(redirect_with(&state, jar, "/", Flash::JoinRequested)),
+    }
+}
+
+pub async fn leave(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(slug): Path<String>,
+    SignedInForm { me, .. }: SignedInForm<NoFields>,
+) -> PageResult {
+    teams::leave(&state, &me, &slug).await.map_err(failure)?;
+    Ok(redirect_with(&state, jar, "/", Flash::LeftTeam))
+}
