@@ -9,6 +9,7 @@ pub mod middleware;
 mod oauth;
 mod openapi;
 pub mod problem;
+pub mod routes;
 mod security_keys;
 mod teams;
 

@@ -24,8 +24,8 @@ mod teams;
 mod verify;
 
 use axum::Router;
-use axum::routing::{get, post};
 
+use crate::http::routes::Routes;
 use crate::state::AppState;
 
 pub use failure::{PageError, not_found};
@@ -36,147 +36,111 @@ use failure::form_messages;
 use flash::{Flash, redirect_with};
 use page::{render, render_status, status_for};
 
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let router = Router::new()
-        .route("/", get(home::home))
-        .route(
-            "/signup",
-            get(signup::signup_page).post(signup::signup_submit),
-        )
-        .route("/login", get(login::login_page).post(login::login_submit))
-        .route("/logout", post(login::logout))
-        .route("/accounts/switch", post(switcher::switch))
-        .route(
-            "/welcome",
-            get(signup::welcome_page).post(signup::welcome_submit),
-        )
-        .route("/verify/resend", post(verify::resend))
-        .route(
-            "/verify/{token}",
-            get(verify::verify_page).post(verify::verify_submit),
-        )
-        .route("/terms", get(home::terms))
-        .route(
-            "/login/2fa",
-            get(mfa::second_step_page).post(mfa::second_step_submit),
-        )
-        .route("/settings/account", get(account_settings::settings_page))
-        .route(
-            "/settings/account/email",
-            post(account_settings::change_email),
-        )
-        .route(
+/// Every page and what serves it; `/_dev/mail` only with `dev_mail`.
+pub fn table(dev_mail: bool) -> Routes<AppState> {
+    let routes = Routes::new()
+        .get("/", home::home)
+        .get("/signup", signup::signup_page)
+        .post("/signup", signup::signup_submit)
+        .get("/login", login::login_page)
+        .post("/login", login::login_submit)
+        .post("/logout", login::logout)
+        .post("/accounts/switch", switcher::switch)
+        .get("/welcome", signup::welcome_page)
+        .post("/welcome", signup::welcome_submit)
+        .post("/verify/resend", verify::resend)
+        .get("/verify/{token}", verify::verify_page)
+        .post("/verify/{token}", verify::verify_submit)
+        .get("/terms", home::terms)
+        .get("/login/2fa", mfa::second_step_page)
+        .post("/login/2fa", mfa::second_step_submit)
+        .get("/settings/account", account_settings::settings_page)
+        .post("/settings/account/email", account_settings::change_email)
+        .post(
             "/settings/account/password",
-            post(account_settings::change_password),
+            account_settings::change_password,
         )
-        .route(
-            "/settings/account/delete",
-            post(account_settings::delete_account),
-        )
-        .route(
-            "/settings/profile",
-            get(profile::settings_page).post(profile::save),
-        )
-        .route("/u/{username}", get(profile::user_page))
-        .route(
-            "/forgot",
-            get(recovery::forgot_page).post(recovery::forgot_submit),
-        )
-        .route(
-            "/reset/{token}",
-            get(recovery::reset_page).post(recovery::reset_submit),
-        )
-        .route(
-            "/email-change/undo/{token}",
-            get(recovery::undo_page).post(recovery::undo_submit),
-        )
-        .route("/settings/account/2fa/setup", post(mfa::setup))
-        .route("/settings/account/2fa/enable", post(mfa::enable))
-        .route(
-            "/settings/account/2fa/recovery-codes",
-            post(mfa::regenerate),
-        )
-        .route("/settings/account/2fa/disable", post(mfa::disable))
-        .route(
+        .post("/settings/account/delete", account_settings::delete_account)
+        .get("/settings/profile", profile::settings_page)
+        .post("/settings/profile", profile::save)
+        .get("/u/{username}", profile::user_page)
+        .get("/forgot", recovery::forgot_page)
+        .post("/forgot", recovery::forgot_submit)
+        .get("/reset/{token}", recovery::reset_page)
+        .post("/reset/{token}", recovery::reset_submit)
+        .get("/email-change/undo/{token}", recovery::undo_page)
+        .post("/email-change/undo/{token}", recovery::undo_submit)
+        .post("/settings/account/2fa/setup", mfa::setup)
+        .post("/settings/account/2fa/enable", mfa::enable)
+        .post("/settings/account/2fa/recovery-codes", mfa::regenerate)
+        .post("/settings/account/2fa/disable", mfa::disable)
+        .post(
             "/settings/account/security-keys/begin",
-            post(security_keys::begin),
+            security_keys::begin,
         )
-        .route(
-            "/settings/account/security-keys",
-            post(security_keys::finish),
-        )
-        .route(
+        .post("/settings/account/security-keys", security_keys::finish)
+        .post(
             "/settings/account/security-keys/{id}/remove",
-            post(security_keys::remove),
+            security_keys::remove,
         )
-        .route("/settings/sessions", get(sessions::sessions_page))
-        .route(
-            "/settings/sessions/confirm",
-            post(sessions::confirm_password),
-        )
-        .route(
-            "/settings/sessions/revoke-others",
-            post(sessions::revoke_others),
-        )
-        .route("/settings/sessions/{id}/revoke", post(sessions::revoke_one))
-        .route("/welcome/team", get(teams::welcome))
-        .route("/oauth/authorize", get(oauth::authorize))
-        .route(
-            "/oauth/consent/{id}",
-            get(oauth::consent).post(oauth::decide),
-        )
-        .route(
-            "/device",
-            get(oauth::device_page).post(oauth::device_decide),
-        )
-        .route("/teams/new", get(teams::new_page).post(teams::create))
-        .route("/teams/{slug}", get(teams::overview))
-        .route("/teams/{slug}/members", get(teams::members::members_page))
-        .route(
-            "/teams/{slug}/settings",
-            get(teams::settings::settings_page).post(teams::settings::save_settings),
-        )
-        .route("/teams/{slug}/delete", post(teams::settings::delete))
-        .route("/teams/{slug}/join", post(teams::join))
-        .route("/teams/{slug}/leave", post(teams::leave))
-        .route(
+        .get("/settings/sessions", sessions::sessions_page)
+        .post("/settings/sessions/confirm", sessions::confirm_password)
+        .post("/settings/sessions/revoke-others", sessions::revoke_others)
+        .post("/settings/sessions/{id}/revoke", sessions::revoke_one)
+        .get("/welcome/team", teams::welcome)
+        .get("/oauth/authorize", oauth::authorize)
+        .get("/oauth/consent/{id}", oauth::consent)
+        .post("/oauth/consent/{id}", oauth::decide)
+        .get("/device", oauth::device_page)
+        .post("/device", oauth::device_decide)
+        .get("/teams/new", teams::new_page)
+        .post("/teams/new", teams::create)
+        .get("/teams/{slug}", teams::overview)
+        .get("/teams/{slug}/members", teams::members::members_page)
+        .get("/teams/{slug}/settings", teams::settings::settings_page)
+        .post("/teams/{slug}/settings", teams::settings::save_settings)
+        .post("/teams/{slug}/delete", teams::settings::delete)
+        .post("/teams/{slug}/join", teams::join)
+        .post("/teams/{slug}/leave", teams::leave)
+        .post(
             "/teams/{slug}/members/{username}/role",
-            post(teams::members::set_role),
+            teams::members::set_role,
         )
-        .route(
+        .post(
             "/teams/{slug}/members/{username}/remove",
-            post(teams::members::remove_member),
+            teams::members::remove_member,
         )
-        .route(
-            "/teams/{slug}/invitations",
-            post(teams::invitations::invite),
-        )
-        .route(
+        .post("/teams/{slug}/invitations", teams::invitations::invite)
+        .post(
             "/teams/{slug}/invitations/{id}/resend",
-            post(teams::invitations::resend),
+            teams::invitations::resend,
         )
-        .route(
+        .post(
             "/teams/{slug}/invitations/{id}/revoke",
-            post(teams::invitations::revoke),
+            teams::invitations::revoke,
         )
-        .route(
+        .post(
             "/teams/{slug}/requests/{username}/{decision}",
-            post(teams::members::decide),
+            teams::members::decide,
         )
-        .route(
-            "/invitations/{token}",
-            get(teams::invitations::invitation_page).post(teams::invitations::accept),
-        )
-        .route("/static/app.css", get(assets::stylesheet))
-        .route("/static/app.js", get(assets::script))
-        .route("/static/captcha.js", get(assets::captcha_script));
-    let router = if state.settings.dev_mail {
-        router.route("/_dev/mail", get(dev::mail))
+        .get("/invitations/{token}", teams::invitations::invitation_page)
+        .post("/invitations/{token}", teams::invitations::accept)
+        .get("/static/app.css", assets::stylesheet)
+        .get("/static/app.js", assets::script)
+        .get("/static/captcha.js", assets::captcha_script);
+    if dev_mail {
+        routes.get("/_dev/mail", dev::mail)
     } else {
-        router
-    };
-    router.layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        failure::render_failures,
-    ))
+        routes
+    }
+}
+
+/// The pages, with failures rendered inside the layout of whoever asked.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    table(state.settings.dev_mail)
+        .into_router()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            failure::render_failures,
+        ))
 }

@@ -9,9 +9,16 @@ pub struct Route {
     pub path: String,
 }
 
-/// The pages' routes (`src/web/mod.rs`), `/_dev/mail` included.
+/// The pages' routes as the page router declares them, `/_dev/mail` included.
 pub fn pages() -> Vec<Route> {
-    declared(include_str!("../../src/web/mod.rs"), "")
+    latchkey::web::table(true)
+        .list()
+        .iter()
+        .map(|r| Route {
+            method: r.method.to_owned(),
+            path: r.path.clone(),
+        })
+        .collect()
 }
 
 /// The JSON API's and the OAuth endpoints' routes, as the server mounts them.
