@@ -1,20 +1,22 @@
-//! Team endpoints: teams, discovery, members and roles, invitations, join requests.
+//! Team endpoints: teams, discovery, members and roles, join requests; invitations are in
+//! `teams/invitations.rs`.
+
+pub(super) mod invitations;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{get, patch, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::extract::{Auth, Json, Path};
 use super::problem::{ApiError, Problem};
 use crate::clock::rfc3339;
 use crate::state::AppState;
-use crate::store::{Invitation, Member, Team};
-use crate::teams::{self, invitations};
+use crate::store::{Member, Team};
+use crate::teams;
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -30,21 +32,12 @@ pub fn routes() -> Router<AppState> {
             "/teams/{slug}/members/{username}",
             patch(set_role).delete(remove_member),
         )
-        .route(
-            "/teams/{slug}/invitations",
-            get(list_invitations).post(invite),
-        )
-        .route("/teams/{slug}/invitations/{id}", delete(revoke_invitation))
-        .route(
-            "/teams/{slug}/invitations/{id}/resend",
-            post(resend_invitation),
-        )
         .route("/teams/{slug}/join-requests", get(join_requests))
         .route(
             "/teams/{slug}/join-requests/{username}",
             post(approve_request).delete(decline_request),
         )
-        .route("/invitations/{token}/accept", post(accept))
+        .merge(invitations::routes())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -280,97 +273,6 @@ async fn remove_member(
 ) -> ApiResult<StatusCode> {
     teams::remove(&state, &me, &slug, &username).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct InvitationView {
-    pub id: Uuid,
-    pub email: String,
-    pub role: String,
-    pub created_at: String,
-    pub expires_at: String,
-}
-
-fn invitation_view(i: Invitation) -> InvitationView {
-    InvitationView {
-        id: i.id,
-        email: i.email,
-        role: i.role,
-        created_at: rfc3339(i.created_at),
-        expires_at: rfc3339(i.expires_at),
-    }
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct InviteRequest {
-    #[schema(example = "grace@example.com")]
-    pub email: String,
-    #[schema(example = "member")]
-    pub role: String,
-}
-
-#[utoipa::path(post, path = "/api/v1/teams/{slug}/invitations", tag = "teams", params(("slug" = String, Path)), request_body = InviteRequest,
-    responses((status = 201, body = InvitationView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-async fn invite(
-    State(state): State<AppState>,
-    Auth(me): Auth,
-    Path(slug): Path<String>,
-    Json(req): Json<InviteRequest>,
-) -> ApiResult<impl IntoResponse> {
-    let i = invitations::invite(&state, &me, &slug, &req.email, &req.role).await?;
-    Ok((StatusCode::CREATED, Json(invitation_view(i))))
-}
-
-#[utoipa::path(get, path = "/api/v1/teams/{slug}/invitations", tag = "teams", params(("slug" = String, Path)),
-    responses((status = 200, body = [InvitationView]), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn list_invitations(
-    State(state): State<AppState>,
-    Auth(me): Auth,
-    Path(slug): Path<String>,
-) -> ApiResult<Json<Vec<InvitationView>>> {
-    let list = invitations::pending(&state, &me, &slug).await?;
-    Ok(Json(list.into_iter().map(invitation_view).collect()))
-}
-
-#[utoipa::path(post, path = "/api/v1/teams/{slug}/invitations/{id}/resend", tag = "teams",
-    params(("slug" = String, Path), ("id" = Uuid, Path)),
-    responses((status = 200, body = InvitationView), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn resend_invitation(
-    State(state): State<AppState>,
-    Auth(me): Auth,
-    Path((slug, id)): Path<(String, Uuid)>,
-) -> ApiResult<Json<InvitationView>> {
-    Ok(Json(invitation_view(
-        invitations::resend(&state, &me, &slug, id).await?,
-    )))
-}
-
-#[utoipa::path(delete, path = "/api/v1/teams/{slug}/invitations/{id}", tag = "teams",
-    params(("slug" = String, Path), ("id" = Uuid, Path)),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn revoke_invitation(
-    State(state): State<AppState>,
-    Auth(me): Auth,
-    Path((slug, id)): Path<(String, Uuid)>,
-) -> ApiResult<StatusCode> {
-    invitations::revoke(&state, &me, &slug, id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[utoipa::path(post, path = "/api/v1/invitations/{token}/accept", tag = "teams", params(("token" = String, Path)),
-    responses((status = 200, body = TeamView), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
-async fn accept(
-    State(state): State<AppState>,
-    Auth(me): Auth,
-    Path(token): Path<String>,
-) -> ApiResult<Json<TeamView>> {
-    let team = invitations::accept(&state, &me, &token).await?;
-    let role = state
-        .store
-        .role_in(team.id, me.user.id)
-        .await?
-        .unwrap_or_default();
-    Ok(Json(team_view(team, role)))
 }
 
 #[utoipa::path(get, path = "/api/v1/teams/{slug}/join-requests", tag = "teams", params(("slug" = String, Path)),

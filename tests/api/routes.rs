@@ -30,6 +30,7 @@ pub fn api() -> Vec<Route> {
         include_str!("../../src/http/mfa.rs"),
         include_str!("../../src/http/security_keys.rs"),
         include_str!("../../src/http/teams.rs"),
+        include_str!("../../src/http/teams/invitations.rs"),
     ] {
         all.extend(declared(source, "/api/v1"));
     }

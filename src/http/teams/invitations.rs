@@ -1,0 +1,124 @@
+//! Invitation endpoints: sending, listing, resending and revoking a team's invitations, and
+//! accepting one.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{ApiResult, TeamView, team_view};
+use crate::clock::rfc3339;
+use crate::http::extract::{Auth, Json, Path};
+use crate::http::problem::Problem;
+use crate::state::AppState;
+use crate::store::Invitation;
+use crate::teams::invitations;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/teams/{slug}/invitations",
+            get(list_invitations).post(invite),
+        )
+        .route("/teams/{slug}/invitations/{id}", delete(revoke_invitation))
+        .route(
+            "/teams/{slug}/invitations/{id}/resend",
+            post(resend_invitation),
+        )
+        .route("/invitations/{token}/accept", post(accept))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InvitationView {
+    pub id: Uuid,
+    pub email: String,
+    pub role: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+fn invitation_view(i: Invitation) -> InvitationView {
+    InvitationView {
+        id: i.id,
+        email: i.email,
+        role: i.role,
+        created_at: rfc3339(i.created_at),
+        expires_at: rfc3339(i.expires_at),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct InviteRequest {
+    #[schema(example = "grace@example.com")]
+    pub email: String,
+    #[schema(example = "member")]
+    pub role: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/teams/{slug}/invitations", tag = "teams", params(("slug" = String, Path)), request_body = InviteRequest,
+    responses((status = 201, body = InvitationView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn invite(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(slug): Path<String>,
+    Json(req): Json<InviteRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let i = invitations::invite(&state, &me, &slug, &req.email, &req.role).await?;
+    Ok((StatusCode::CREATED, Json(invitation_view(i))))
+}
+
+#[utoipa::path(get, path = "/api/v1/teams/{slug}/invitations", tag = "teams", params(("slug" = String, Path)),
+    responses((status = 200, body = [InvitationView]), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn list_invitations(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<InvitationView>>> {
+    let list = invitations::pending(&state, &me, &slug).await?;
+    Ok(Json(list.into_iter().map(invitation_view).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/teams/{slug}/invitations/{id}/resend", tag = "teams",
+    params(("slug" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = InvitationView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn resend_invitation(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path((slug, id)): Path<(String, Uuid)>,
+) -> ApiResult<Json<InvitationView>> {
+    Ok(Json(invitation_view(
+        invitations::resend(&state, &me, &slug, id).await?,
+    )))
+}
+
+#[utoipa::path(delete, path = "/api/v1/teams/{slug}/invitations/{id}", tag = "teams",
+    params(("slug" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn revoke_invitation(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path((slug, id)): Path<(String, Uuid)>,
+) -> ApiResult<StatusCode> {
+    invitations::revoke(&state, &me, &slug, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/invitations/{token}/accept", tag = "teams", params(("token" = String, Path)),
+    responses((status = 200, body = TeamView), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn accept(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(token): Path<String>,
+) -> ApiResult<Json<TeamView>> {
+    let team = invitations::accept(&state, &me, &token).await?;
+    let role = state
+        .store
+        .role_in(team.id, me.user.id)
+        .await?
+        .unwrap_or_default();
+    Ok(Json(team_view(team, role)))
+}
