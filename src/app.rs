@@ -105,15 +105,15 @@ impl Application {
             // CSRF tokens and CAPTCHA challenges live minutes: after a key change, a form left
             // open is simply submitted again, so only the current key checks them.
             csrf_key: keys.derive("latchkey csrf v1"),
-            sealer: keys.sealer(crate::mfa::TOTP_SEAL),
-            recovery_keys: keys.derive_all(crate::mfa::RECOVERY_KEY),
+            sealer: keys.sealer(crate::keys::TOTP_SEAL),
+            recovery_keys: keys.derive_all(crate::keys::RECOVERY_KEY),
             captcha: crate::captcha::Captcha::new(&keys.derive("latchkey captcha v1")),
             webauthn: crate::mfa::security_keys::relying_party(&public_url),
             public_url,
         };
         let state = AppState {
             store,
-            hasher: Hasher::new(&config.argon2, keys.sealer(crate::auth::pepper::PEPPER))?,
+            hasher: Hasher::new(&config.argon2, keys.sealer(crate::keys::PEPPER))?,
             settings: Arc::new(settings),
             mail_queued: Arc::new(Notify::new()),
         };

@@ -5,9 +5,8 @@
 
 use std::fmt;
 
-use crate::auth::pepper::{self, PEPPER, Reseal};
-use crate::keys::{KeyRing, key_id};
-use crate::mfa::{RECOVERY_KEY, TOTP_SEAL};
+use crate::auth::pepper::{self, Reseal};
+use crate::keys::{KeyRing, OUTBOX_SEAL, PEPPER, RECOVERY_KEY, TOTP_SEAL, key_id};
 use crate::store::Store;
 
 #[derive(Debug, Default)]
@@ -58,7 +57,7 @@ pub async fn rotate(store: &Store, keys: &KeyRing) -> anyhow::Result<Report> {
     let personal = store.seal_personal_data(true).await?;
     report.personal_resealed = personal.sealed;
     report.personal_unreadable = personal.unreadable;
-    let outbox = keys.sealer(crate::mail::OUTBOX_SEAL);
+    let outbox = keys.sealer(OUTBOX_SEAL);
     report.mail_on_old_keys = store
         .unsent_sealed_bodies()
         .await?

@@ -10,9 +10,6 @@ use crate::store::OutboxMessage;
 
 pub use transport::Transport;
 
-/// What `KeyRing::sealer` derives the key sealing mail bodies in the outbox from.
-pub const OUTBOX_SEAL: &str = "latchkey outbox v1";
-
 #[derive(Template)]
 #[template(path = "mail/verify.txt")]
 struct VerifyText<'a> {

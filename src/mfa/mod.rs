@@ -16,11 +16,6 @@ use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::User;
 
-/// What the TOTP seeds are sealed under, derived from the server key.
-pub const TOTP_SEAL: &str = "latchkey totp seal v1";
-/// What recovery-code hashes are keyed with, derived from the server key.
-pub const RECOVERY_KEY: &str = "latchkey recovery codes v1";
-
 pub struct Setup {
     pub secret_base32: String,
     pub otpauth_uri: String,
