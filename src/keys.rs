@@ -12,7 +12,6 @@
 //! and the recovery-code HMAC key stay derived from `secret.key` in this process.
 
 pub mod hsm;
-pub mod rotate;
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;

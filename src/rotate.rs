@@ -2,6 +2,10 @@
 //! `previous_secret_key_files`, reseals what an old key sealed under the new one, so the old
 //! key can be dropped. Safe while servers run: each row is replaced only if it still holds
 //! what was read, and servers open both forms meanwhile.
+//!
+//! An operator's command that reseals what several modules sealed (two-factor secrets,
+//! password hashes, personal data) and counts what still needs an old key (the outbox,
+//! recovery codes): it sits above them, beside the CLI that runs it.
 
 use std::fmt;
 
