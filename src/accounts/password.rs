@@ -2,14 +2,14 @@
 //! username and a 30-minute reset link, behind a CAPTCHA, saying nothing about whether the
 //! address has an account.
 
-use super::notices::{self, What};
-use super::{greeting, refuse_managed};
+use super::refuse_managed;
 use crate::auth::reauth::confirm_password;
 use crate::auth::throttle::{self, Rule};
 use crate::auth::{ClientInfo, Current};
 use crate::domain::{Email, Password, PasswordPolicy, SecretToken, TokenHash, TokenKind};
 use crate::error::{Error, Result};
-use crate::mail::{self, Plain};
+use crate::mail::notices::{self, What};
+use crate::mail::{self, Plain, greeting};
 use crate::state::AppState;
 use crate::store::{Tx, User};
 

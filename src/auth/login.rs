@@ -121,7 +121,7 @@ pub async fn login(
     let mut tx = state.store.begin().await?;
     let session = sessions::issue(&mut tx, user.id, kind, remember, client).await?;
     if session.new_device {
-        crate::accounts::notices::new_sign_in(&mut tx, state, &user, client).await?;
+        crate::mail::notices::new_sign_in(&mut tx, state, &user, client).await?;
     }
     tx.commit().await?;
     if session.new_device {

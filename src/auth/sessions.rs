@@ -35,7 +35,7 @@ pub struct Issued {
     pub expires_at: i64,
     pub remember: bool,
     /// No sign-in to this account came from this device and IP address in 90 days: the
-    /// caller tells the owner (`accounts::notices::new_sign_in`), except at sign-up.
+    /// caller tells the owner (`mail::notices::new_sign_in`), except at sign-up.
     pub new_device: bool,
 }
 

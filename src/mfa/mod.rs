@@ -8,11 +8,11 @@ pub mod security_keys;
 use anyhow::anyhow;
 use totp_rs::Totp;
 
-use crate::accounts::notices::{self, What};
 use crate::auth::reauth::confirm_password;
 use crate::auth::sessions::{self, Issued};
 use crate::auth::{ClientInfo, Current};
 use crate::error::{Error, Result};
+use crate::mail::notices::{self, What};
 use crate::state::AppState;
 use crate::store::User;
 

@@ -5,13 +5,13 @@
 //! (V2.8.5). Five wrong answers end the token, and failures across tokens throttle the
 //! account's second step.
 
-use crate::accounts::notices::{self, What};
 use crate::auth::ClientInfo;
 use crate::auth::login::SignedIn;
 use crate::auth::sessions;
 use crate::auth::throttle::{self, Rule};
 use crate::domain::{SecretToken, TokenHash, TokenKind};
 use crate::error::{Error, Result};
+use crate::mail::notices::{self, What};
 use crate::mfa::{LOW_CODES, codes, open_totp, security_keys};
 use crate::state::AppState;
 use crate::store::{MfaChallenge, User};
@@ -138,7 +138,7 @@ pub async fn complete(
     )
     .await?;
     if session.new_device {
-        crate::accounts::notices::new_sign_in(&mut tx, state, &user, client).await?;
+        notices::new_sign_in(&mut tx, state, &user, client).await?;
     }
     tx.commit().await?;
     if session.new_device {

@@ -14,11 +14,11 @@ use webauthn_rs::prelude::{
     Webauthn, WebauthnBuilder,
 };
 
-use crate::accounts::notices::{self, What};
 use crate::auth::reauth::confirm_password;
 use crate::auth::{ClientInfo, Current};
 use crate::domain::Invalid;
 use crate::error::{Error, Result};
+use crate::mail::notices::{self, What};
 use crate::state::AppState;
 use crate::store::{StoredSecurityKey, User};
 

@@ -274,7 +274,7 @@ async fn grant(
     if session.new_device
         && let Some(user) = tx.user_by_id(user_id).await?
     {
-        crate::accounts::notices::new_sign_in(tx, state, &user, &named).await?;
+        crate::mail::notices::new_sign_in(tx, state, &user, &named).await?;
     }
     let tokens = mint(tx, session.session_id, session.expires_at).await?;
     Ok((session.session_id, tokens))
