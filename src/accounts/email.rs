@@ -4,9 +4,9 @@
 //! An address another account uses is never revealed to the requester: its owner's inbox gets
 //! a note instead of a link.
 
-use super::password::queue_reset;
 use super::{Purpose, queue_confirmation, refuse_managed};
 use crate::auth::reauth::confirm_password;
+use crate::auth::recovery::queue_reset;
 use crate::auth::{ClientInfo, Current};
 use crate::domain::{Email, Invalid, SecretToken, TokenHash, TokenKind};
 use crate::error::{Error, Result};

@@ -106,7 +106,7 @@ pub async fn login(
         // throttles: spraying the common list stays as slow as guessing.
         throttle::hit(&state.store, &ip_key, ip_rule).await?;
         throttle::hit(&state.store, &account_key, account_rule).await?;
-        crate::accounts::password::send_recovery(state, &user.email).await?;
+        crate::auth::recovery::send_recovery(state, &user.email).await?;
         tracing::info!(user = %user.id, "sign-in refused: breached password, reset mailed");
         return Err(Error::PasswordResetRequired);
     }
