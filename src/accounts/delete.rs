@@ -4,11 +4,11 @@
 
 use super::refuse_managed;
 use crate::auth::reauth::confirm_password;
+use crate::auth::second_factor::verify_factor;
 use crate::auth::{ClientInfo, Current};
 use crate::domain::{Invalid, Username};
 use crate::error::{Error, Result};
 use crate::mail::notices::{self, What};
-use crate::mfa::second_step::verify_factor;
 use crate::state::AppState;
 
 /// A deleted account's username stays reserved as long as a renamed one's.

@@ -1,6 +1,7 @@
 //! Password sign-in. Every failure looks the same (401 `invalid_credentials`, same work done),
 //! and failures are throttled per account and per IP address.
 
+use crate::auth::second_factor;
 use crate::auth::sessions::{self, ClientInfo, Issued};
 use crate::auth::throttle::{self, Rule};
 use crate::domain::Password;
@@ -111,10 +112,10 @@ pub async fn login(
         return Err(Error::PasswordResetRequired);
     }
     if user.mfa_enabled {
-        let token = crate::mfa::second_step::begin(state, &user, remember, kind).await?;
+        let token = second_factor::begin(state, &user, remember, kind).await?;
         return Ok(Outcome::MfaRequired {
             mfa_token: token.into_string(),
-            methods: crate::mfa::second_step::methods(state, &user).await?,
+            methods: second_factor::methods(state, &user).await?,
         });
     }
 
