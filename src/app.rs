@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use axum::Router;
 use axum_server::tls_rustls::RustlsConfig;
 use lettre::message::Mailbox;
 use tokio::sync::{Notify, watch};
@@ -165,8 +166,7 @@ impl Application {
         };
 
         let store = self.state.store.clone();
-        let app =
-            crate::http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let handle = axum_server::Handle::new();
         let on_signal = handle.clone();
         tokio::spawn(async move {
@@ -193,6 +193,15 @@ impl Application {
         store.close().await;
         served.context("server failed")
     }
+}
+
+/// Every route, the API's (`http`) and the pages' (`web`, which also answers what matches
+/// nothing), inside the middleware.
+pub fn router(state: AppState) -> Router {
+    let routes = crate::http::routes()
+        .merge(crate::web::routes(&state))
+        .fallback(crate::web::not_found);
+    crate::http::wrap(routes, state)
 }
 
 /// Deletes expired sessions, links and throttle entries every few minutes.
