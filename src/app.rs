@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use axum::Router;
 use axum_server::tls_rustls::RustlsConfig;
 use lettre::message::Mailbox;
 use tokio::sync::{Notify, watch};
@@ -105,15 +106,15 @@ impl Application {
             // CSRF tokens and CAPTCHA challenges live minutes: after a key change, a form left
             // open is simply submitted again, so only the current key checks them.
             csrf_key: keys.derive("latchkey csrf v1"),
-            sealer: keys.sealer(crate::mfa::TOTP_SEAL),
-            recovery_keys: keys.derive_all(crate::mfa::RECOVERY_KEY),
+            sealer: keys.sealer(crate::keys::TOTP_SEAL),
+            recovery_keys: keys.derive_all(crate::keys::RECOVERY_KEY),
             captcha: crate::captcha::Captcha::new(&keys.derive("latchkey captcha v1")),
             webauthn: crate::mfa::security_keys::relying_party(&public_url),
             public_url,
         };
         let state = AppState {
             store,
-            hasher: Hasher::new(&config.argon2, keys.sealer(crate::auth::pepper::PEPPER))?,
+            hasher: Hasher::new(&config.argon2, keys.sealer(crate::keys::PEPPER))?,
             settings: Arc::new(settings),
             mail_queued: Arc::new(Notify::new()),
         };
@@ -165,8 +166,7 @@ impl Application {
         };
 
         let store = self.state.store.clone();
-        let app =
-            crate::http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let handle = axum_server::Handle::new();
         let on_signal = handle.clone();
         tokio::spawn(async move {
@@ -193,6 +193,15 @@ impl Application {
         store.close().await;
         served.context("server failed")
     }
+}
+
+/// Every route, the API's (`http`) and the pages' (`web`, which also answers what matches
+/// nothing), inside the middleware.
+pub fn router(state: AppState) -> Router {
+    let routes = crate::http::routes()
+        .merge(crate::web::routes(&state))
+        .fallback(crate::web::not_found);
+    crate::http::wrap(routes, state)
 }
 
 /// Deletes expired sessions, links and throttle entries every few minutes.

@@ -217,7 +217,7 @@ async fn rotate_key(config: &Config) -> anyhow::Result<()> {
     let keys = crate::keys::KeyRing::from_config(config)?;
     let store = open_store(config).await?.with_keys(&keys);
     store.migrate().await?;
-    let report = crate::keys::rotate::rotate(&store, &keys).await?;
+    let report = crate::rotate::rotate(&store, &keys).await?;
     print!("{report}");
     Ok(())
 }

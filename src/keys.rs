@@ -12,7 +12,6 @@
 //! and the recovery-code HMAC key stay derived from `secret.key` in this process.
 
 pub mod hsm;
-pub mod rotate;
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -23,6 +22,19 @@ use anyhow::{Context, bail};
 use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+
+// The purposes the other modules' keys are derived from (`KeyRing::sealer`, `derive_all`): one
+// per use, so no two uses share key material. They live here, below every module that seals,
+// so the store and `rotate-key` can name them without reaching up.
+
+/// What the TOTP seeds are sealed under, derived from the server key.
+pub const TOTP_SEAL: &str = "latchkey totp seal v1";
+/// What recovery-code hashes are keyed with, derived from the server key.
+pub const RECOVERY_KEY: &str = "latchkey recovery codes v1";
+/// What `KeyRing::sealer` derives the key sealing mail bodies in the outbox from.
+pub const OUTBOX_SEAL: &str = "latchkey outbox v1";
+/// What `KeyRing::sealer` derives the pepper key from (`auth::pepper`).
+pub const PEPPER: &str = "latchkey password pepper v1";
 
 pub struct MasterKey([u8; 32]);
 

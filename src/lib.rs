@@ -17,6 +17,7 @@ pub mod keys;
 pub mod mail;
 pub mod mfa;
 pub mod oauth;
+pub mod rotate;
 pub mod state;
 pub mod store;
 pub mod teams;

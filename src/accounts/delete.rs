@@ -2,13 +2,13 @@
 //! a code are all required, and the person must have left every team. The account and
 //! everything hanging off it go in one transaction; only the goodbye notice is sent after.
 
-use super::notices::{self, What};
 use super::refuse_managed;
 use crate::auth::reauth::confirm_password;
+use crate::auth::second_factor::verify_factor;
 use crate::auth::{ClientInfo, Current};
 use crate::domain::{Invalid, Username};
 use crate::error::{Error, Result};
-use crate::mfa::second_step::verify_factor;
+use crate::mail::notices::{self, What};
 use crate::state::AppState;
 
 /// A deleted account's username stays reserved as long as a renamed one's.

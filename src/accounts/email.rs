@@ -4,14 +4,14 @@
 //! An address another account uses is never revealed to the requester: its owner's inbox gets
 //! a note instead of a link.
 
-use super::notices::{self, What};
-use super::password::queue_reset;
-use super::{Purpose, greeting, queue_confirmation, refuse_managed};
+use super::{Purpose, queue_confirmation, refuse_managed};
 use crate::auth::reauth::confirm_password;
+use crate::auth::recovery::queue_reset;
 use crate::auth::{ClientInfo, Current};
 use crate::domain::{Email, Invalid, SecretToken, TokenHash, TokenKind};
 use crate::error::{Error, Result};
-use crate::mail::{self, Plain};
+use crate::mail::notices::{self, What};
+use crate::mail::{self, Plain, greeting};
 use crate::state::AppState;
 
 pub const UNDO_TTL_SECS: i64 = 7 * 24 * 3600;

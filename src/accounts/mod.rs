@@ -1,9 +1,8 @@
 //! Accounts: sign-up, email confirmation and changes, passwords and recovery, the profile,
-//! deletion, and the security notices all of them send.
+//! deletion. The security notices they send are `mail::notices`.
 
 pub mod delete;
 pub mod email;
-pub mod notices;
 pub mod password;
 pub mod profile;
 pub mod signup;
@@ -56,21 +55,12 @@ pub(crate) async fn queue_confirmation(
     )
     .await?;
     let link = state.settings.link(&format!("/verify/{}", token.as_str()));
-    let mut message = crate::mail::verify_email(greeting(user), address, &link)?;
+    let mut message = crate::mail::verify_email(crate::mail::greeting(user), address, &link)?;
     if purpose == Purpose::Change {
         "Confirm your new email address".clone_into(&mut message.subject);
     }
     tx.enqueue_mail(&message, now).await?;
     Ok(())
-}
-
-/// How mail addresses the person: their name, or their username until they give one.
-pub fn greeting(user: &User) -> &str {
-    if user.name.is_empty() {
-        &user.username
-    } else {
-        &user.name
-    }
 }
 
 /// Enterprise-managed accounts change sign-in details through their Team Admin, not here.

@@ -1,12 +1,12 @@
 //! Email confirmation: single-use links that confirm the address they were sent to, either the
 //! account's own (after sign-up) or a new one (an email change, which takes effect only now).
 
-use super::notices::{self, What};
 use super::{Purpose, queue_confirmation};
 use crate::auth::throttle::{self, Rule};
 use crate::auth::{ClientInfo, Current};
 use crate::domain::{Email, TokenHash, TokenKind};
 use crate::error::{Error, Result};
+use crate::mail::notices::{self, What};
 use crate::state::AppState;
 
 /// Resends are limited to a few an hour per account: each one is a mail we send.

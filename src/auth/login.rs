@@ -1,6 +1,7 @@
 //! Password sign-in. Every failure looks the same (401 `invalid_credentials`, same work done),
 //! and failures are throttled per account and per IP address.
 
+use crate::auth::second_factor;
 use crate::auth::sessions::{self, ClientInfo, Issued};
 use crate::auth::throttle::{self, Rule};
 use crate::domain::Password;
@@ -106,22 +107,22 @@ pub async fn login(
         // throttles: spraying the common list stays as slow as guessing.
         throttle::hit(&state.store, &ip_key, ip_rule).await?;
         throttle::hit(&state.store, &account_key, account_rule).await?;
-        crate::accounts::password::send_recovery(state, &user.email).await?;
+        crate::auth::recovery::send_recovery(state, &user.email).await?;
         tracing::info!(user = %user.id, "sign-in refused: breached password, reset mailed");
         return Err(Error::PasswordResetRequired);
     }
     if user.mfa_enabled {
-        let token = crate::mfa::second_step::begin(state, &user, remember, kind).await?;
+        let token = second_factor::begin(state, &user, remember, kind).await?;
         return Ok(Outcome::MfaRequired {
             mfa_token: token.into_string(),
-            methods: crate::mfa::second_step::methods(state, &user).await?,
+            methods: second_factor::methods(state, &user).await?,
         });
     }
 
     let mut tx = state.store.begin().await?;
     let session = sessions::issue(&mut tx, user.id, kind, remember, client).await?;
     if session.new_device {
-        crate::accounts::notices::new_sign_in(&mut tx, state, &user, client).await?;
+        crate::mail::notices::new_sign_in(&mut tx, state, &user, client).await?;
     }
     tx.commit().await?;
     if session.new_device {

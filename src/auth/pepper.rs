@@ -14,8 +14,6 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 
 use crate::keys::Sealer;
 
-/// What `KeyRing::sealer` derives the pepper key from.
-pub const PEPPER: &str = "latchkey password pepper v1";
 const PEPPERED: &str = "$latchkey-argon2id$";
 const PLAIN: &str = "$argon2id$";
 

@@ -19,6 +19,8 @@ pub const ABSOLUTE_SECS: i64 = 12 * 3600;
 const TOUCH_EVERY_SECS: i64 = 60;
 /// A device and address not used to sign in for this long count as new again.
 pub const KNOWN_DEVICE_SECS: i64 = 90 * 24 * 3600;
+/// How CLI grants are named in the session list ("Latchkey CLI on <host>", from `oauth`).
+pub const CLI_NAME: &str = "Latchkey CLI";
 
 /// Where a request came from, as recorded on the session.
 #[derive(Debug, Clone, Default)]
@@ -33,7 +35,7 @@ pub struct Issued {
     pub expires_at: i64,
     pub remember: bool,
     /// No sign-in to this account came from this device and IP address in 90 days: the
-    /// caller tells the owner (`accounts::notices::new_sign_in`), except at sign-up.
+    /// caller tells the owner (`mail::notices::new_sign_in`), except at sign-up.
     pub new_device: bool,
 }
 
@@ -232,7 +234,7 @@ pub async fn logout(state: &AppState, me: &Current) -> Result<()> {
 
 /// "Chrome on macOS", or the client's own name when it is not a browser.
 pub fn describe_device(user_agent: &str) -> String {
-    if user_agent.starts_with(crate::oauth::CLI_NAME) {
+    if user_agent.starts_with(CLI_NAME) {
         return user_agent.to_owned();
     }
     // Headless Chrome is Chrome; woothee only knows the headed name.

@@ -22,7 +22,7 @@ const BATCH: usize = 1000;
 /// seeded hashes are peppered as its own are and not redone at their first sign-in.
 pub fn server_pepper(config: &crate::config::Config) -> anyhow::Result<Sealer> {
     let keys = crate::keys::KeyRing::from_config(config)?;
-    Ok(keys.sealer(crate::auth::pepper::PEPPER))
+    Ok(keys.sealer(crate::keys::PEPPER))
 }
 
 /// Adds accounts until the store holds `users` in all; returns how many were added. Refuses,

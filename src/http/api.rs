@@ -289,14 +289,19 @@ async fn list_sessions(
     Ok(Json(sessions::list(&state, &me).await?))
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordRequest {
+    pub password: String,
+}
+
 #[utoipa::path(post, path = "/api/v1/me/reauthenticate", tag = "sessions",
-    request_body = super::mfa::PasswordRequest,
+    request_body = PasswordRequest,
     responses((status = 204, description = "The session counts as freshly signed in for 15 minutes"),
         (status = 403, description = "`invalid_password`", body = Problem)))]
 async fn reauthenticate(
     State(state): State<AppState>,
     Auth(me): Auth,
-    Json(req): Json<super::mfa::PasswordRequest>,
+    Json(req): Json<PasswordRequest>,
 ) -> ApiResult<StatusCode> {
     crate::auth::reauth::reauthenticate(&state, &me, &req.password).await?;
     Ok(StatusCode::NO_CONTENT)

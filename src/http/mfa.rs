@@ -9,7 +9,7 @@ use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::api::{SignedInResponse, signed_in};
+use super::api::{PasswordRequest, SignedInResponse, signed_in};
 use super::cookies;
 use super::extract::{Auth, Client, Json};
 use super::problem::{ApiError, Problem};
@@ -87,11 +87,6 @@ async fn status(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<Json
         enabled: me.user.mfa_enabled,
         recovery_codes_left: mfa::codes_left(&state, &me.user).await?,
     }))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct PasswordRequest {
-    pub password: String,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -1,4 +1,5 @@
-//! HTTP: the JSON API, the pages (from `web`), health checks and the layers around them.
+//! HTTP: the JSON API, health checks, the OpenAPI document, and the middleware every route is
+//! served inside. `app::router` joins the pages (`web`) to these routes before wrapping them.
 
 mod account;
 pub mod api;
@@ -29,7 +30,8 @@ use problem::ApiError;
 /// Request bodies larger than this are refused with 413 `payload_too_large`.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-pub fn router(state: AppState) -> Router {
+/// The API under `/api/v1`, its documentation, the OAuth endpoints and the health checks.
+pub fn routes() -> Router<AppState> {
     let api = api::routes()
         .merge(mfa::routes())
         .merge(security_keys::routes())
@@ -49,8 +51,13 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .merge(crate::web::routes(&state))
-        .fallback(crate::web::not_found)
+}
+
+/// Serves `routes` inside the middleware: the body limit, the cross-site check, plain cookie
+/// names, the redirect to HTTPS behind a proxy, the security headers, a 500 for a panic, and
+/// the request id and log line.
+pub fn wrap(routes: Router<AppState>, state: AppState) -> Router {
+    routes
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(middleware::csrf_origin))
         .layer(axum::middleware::from_fn(middleware::plain_cookie_names))

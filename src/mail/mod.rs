@@ -1,17 +1,25 @@
 //! Mail: messages rendered from templates (plain text + HTML), queued in the durable outbox
-//! in the same transaction as the change that caused them, and delivered by `worker`.
+//! in the same transaction as the change that caused them, and delivered by `worker`; the
+//! security notices every change to how an account signs in sends (`notices`).
 
+pub mod notices;
 mod transport;
 pub mod worker;
 
 use askama::Template;
 
-use crate::store::OutboxMessage;
+use crate::store::{OutboxMessage, User};
 
 pub use transport::Transport;
 
-/// What `KeyRing::sealer` derives the key sealing mail bodies in the outbox from.
-pub const OUTBOX_SEAL: &str = "latchkey outbox v1";
+/// How mail addresses the person: their name, or their username until they give one.
+pub fn greeting(user: &User) -> &str {
+    if user.name.is_empty() {
+        &user.username
+    } else {
+        &user.name
+    }
+}
 
 #[derive(Template)]
 #[template(path = "mail/verify.txt")]

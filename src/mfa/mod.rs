@@ -1,25 +1,23 @@
 //! Two-factor authentication: setting up an authenticator app, recovery codes, turning it off.
-//! The sign-in step that asks for a code lives in `second_step`.
+//! The sign-in step that asks for a code lives in `second_step`; checking codes, which deleting
+//! an account needs too, is `auth::second_factor`'s, and their pure parts are `auth::codes`.
 
-pub mod codes;
 pub mod second_step;
 pub mod security_keys;
 
 use anyhow::anyhow;
 use totp_rs::Totp;
 
-use crate::accounts::notices::{self, What};
 use crate::auth::reauth::confirm_password;
+use crate::auth::second_factor::open_totp;
 use crate::auth::sessions::{self, Issued};
 use crate::auth::{ClientInfo, Current};
 use crate::error::{Error, Result};
+use crate::mail::notices::{self, What};
 use crate::state::AppState;
 use crate::store::User;
 
-/// What the TOTP seeds are sealed under, derived from the server key.
-pub const TOTP_SEAL: &str = "latchkey totp seal v1";
-/// What recovery-code hashes are keyed with, derived from the server key.
-pub const RECOVERY_KEY: &str = "latchkey recovery codes v1";
+pub use crate::auth::codes::{self, LOW_CODES};
 
 pub struct Setup {
     pub secret_base32: String,
@@ -176,23 +174,6 @@ pub async fn codes_left(state: &AppState, user: &User) -> Result<i64> {
         return Ok(0);
     }
     Ok(state.store.recovery_codes_left(user.id).await?)
-}
-
-/// At or below this many unused recovery codes we suggest regenerating.
-pub const LOW_CODES: i64 = 3;
-
-/// The account's authenticator. A seed that does not open (altered, or sealed under a key this
-/// server lacks) fails closed: nobody passes a check that cannot be made (ASVS V4.1.5).
-fn open_totp(state: &AppState, user: &User, sealed: &[u8]) -> Result<Totp> {
-    let Some(secret) = state.settings.sealer.open(sealed, user.id.as_bytes()) else {
-        tracing::error!(
-            user = %user.id,
-            "the TOTP secret opens with none of this server's keys: check secret_key_file and \
-             previous_secret_key_files"
-        );
-        return Err(Error::SecondFactorUnavailable);
-    };
-    Ok(codes::authenticator(&secret, &user.username)?)
 }
 
 fn new_recovery_codes() -> Vec<String> {

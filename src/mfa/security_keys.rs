@@ -14,11 +14,11 @@ use webauthn_rs::prelude::{
     Webauthn, WebauthnBuilder,
 };
 
-use crate::accounts::notices::{self, What};
 use crate::auth::reauth::confirm_password;
 use crate::auth::{ClientInfo, Current};
 use crate::domain::Invalid;
 use crate::error::{Error, Result};
+use crate::mail::notices::{self, What};
 use crate::state::AppState;
 use crate::store::{StoredSecurityKey, User};
 
@@ -268,7 +268,7 @@ pub async fn remove(
 /// call replaces the previous challenge.
 pub async fn begin_sign_in(state: &AppState, mfa_token: &str) -> Result<RequestChallengeResponse> {
     let rp = relying_party_of(state)?;
-    let (hash, challenge) = super::second_step::pending(state, mfa_token).await?;
+    let (hash, challenge) = crate::auth::second_factor::pending(state, mfa_token).await?;
     let keys: Vec<SecurityKey> = state
         .store
         .security_keys_of(challenge.user_id)

@@ -19,9 +19,11 @@ use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::{OauthCode, OauthRequest};
 
+/// How CLI grants are named in the session list ("Latchkey CLI on <host>"); it lives beside
+/// `describe_device`, which shows such names as they are.
+pub use crate::auth::sessions::CLI_NAME;
+
 pub const CLIENT_ID: &str = "latchkey-cli";
-/// How CLI grants are named in the session list ("Latchkey CLI on <host>").
-pub const CLI_NAME: &str = "Latchkey CLI";
 pub const REQUEST_TTL_SECS: i64 = 5 * 60;
 pub const CODE_TTL_SECS: i64 = 60;
 pub const ACCESS_TTL_SECS: i64 = 3600;
@@ -272,7 +274,7 @@ async fn grant(
     if session.new_device
         && let Some(user) = tx.user_by_id(user_id).await?
     {
-        crate::accounts::notices::new_sign_in(tx, state, &user, &named).await?;
+        crate::mail::notices::new_sign_in(tx, state, &user, &named).await?;
     }
     let tokens = mint(tx, session.session_id, session.expires_at).await?;
     Ok((session.session_id, tokens))

@@ -247,7 +247,7 @@ impl Store {
     /// reading or writing personal data fail.
     #[must_use]
     pub fn with_keys(mut self, keys: &KeyRing) -> Self {
-        self.outbox = Some(keys.sealer(crate::mail::OUTBOX_SEAL));
+        self.outbox = Some(keys.sealer(crate::keys::OUTBOX_SEAL));
         self.pii = Some(Arc::new(Pii::new(keys)));
         self
     }

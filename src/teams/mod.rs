@@ -423,7 +423,7 @@ async fn tell_admins(state: &AppState, team: &Team, what: &str) -> Result<()> {
     for admin in &admins {
         let message = mail::plain(&Plain {
             to: &admin.email,
-            greeting: crate::accounts::greeting(admin),
+            greeting: mail::greeting(admin),
             subject: &format!("News from {}", team.name),
             paragraphs: vec![what.to_owned()],
             action: Some((

@@ -10,6 +10,7 @@ mod headers;
 mod health;
 mod helpers;
 mod https;
+mod layers;
 mod login;
 mod mail;
 mod mfa;

@@ -109,21 +109,25 @@ pub fn serving<'a>(routes: &'a [Route], method: &str, path: &str) -> Option<&'a 
         .min_by_key(|r| r.path.matches('{').count())
 }
 
-/// The routers `src/http/mod.rs` mounts are the ones read here, so a new router file cannot
-/// hide its routes from the tables; the only routes it adds itself are the health checks, which
-/// `headers` visits by name.
+/// The routers `src/http/mod.rs` mounts, and the pages `src/app.rs` joins to them, are the
+/// ones read here, so a new router file cannot hide its routes from the tables; the only routes
+/// `http` adds itself are the health checks, which `headers` visits by name.
 #[test]
 fn every_mounted_router_is_read() {
     let own = declared(include_str!("../../src/http/mod.rs"), "");
     let own: Vec<&str> = own.iter().map(|r| r.path.as_str()).collect();
     assert_eq!(own, ["/healthz", "/readyz"]);
-    let mounted: std::collections::BTreeSet<&str> = include_str!("../../src/http/mod.rs")
-        .split("::routes(")
-        .filter_map(|before| before.rsplit([' ', '(', '.', ':', '\n']).next())
-        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase()))
-        .collect();
-    let read = ["account", "api", "mfa", "oauth", "teams", "web"];
-    assert_eq!(mounted.into_iter().collect::<Vec<_>>(), read);
+    let mounted = |source: &'static str| -> Vec<&'static str> {
+        let names: std::collections::BTreeSet<&str> = source
+            .split("::routes(")
+            .filter_map(|before| before.rsplit([' ', '(', '.', ':', '\n']).next())
+            .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase()))
+            .collect();
+        names.into_iter().collect()
+    };
+    let read = ["account", "api", "mfa", "oauth", "teams"];
+    assert_eq!(mounted(include_str!("../../src/http/mod.rs")), read);
+    assert_eq!(mounted(include_str!("../../src/app.rs")), ["http", "web"]);
 }
 
 #[test]

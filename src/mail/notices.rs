@@ -1,9 +1,9 @@
 //! Security notices: a mail to the owner whenever something changes how the account signs in.
 
+use super::{Notice, greeting, notice};
 use crate::auth::ClientInfo;
 use crate::auth::sessions::describe_device;
 use crate::error::Result;
-use crate::mail::{self, Notice};
 use crate::state::AppState;
 use crate::store::{Tx, User};
 
@@ -21,13 +21,13 @@ pub async fn queue(
     client: &ClientInfo,
     what: &What<'_>,
 ) -> Result<()> {
-    let greeting = super::greeting(user);
+    let greeting = greeting(user);
     let device = if client.user_agent.is_empty() {
         "an unknown device".to_owned()
     } else {
         describe_device(&client.user_agent)
     };
-    let message = mail::notice(&Notice {
+    let message = notice(&Notice {
         to: &user.email,
         greeting,
         subject: what.subject,

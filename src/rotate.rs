@@ -2,12 +2,15 @@
 //! `previous_secret_key_files`, reseals what an old key sealed under the new one, so the old
 //! key can be dropped. Safe while servers run: each row is replaced only if it still holds
 //! what was read, and servers open both forms meanwhile.
+//!
+//! An operator's command that reseals what several modules sealed (two-factor secrets,
+//! password hashes, personal data) and counts what still needs an old key (the outbox,
+//! recovery codes): it sits above them, beside the CLI that runs it.
 
 use std::fmt;
 
-use crate::auth::pepper::{self, PEPPER, Reseal};
-use crate::keys::{KeyRing, key_id};
-use crate::mfa::{RECOVERY_KEY, TOTP_SEAL};
+use crate::auth::pepper::{self, Reseal};
+use crate::keys::{KeyRing, OUTBOX_SEAL, PEPPER, RECOVERY_KEY, TOTP_SEAL, key_id};
 use crate::store::Store;
 
 #[derive(Debug, Default)]
@@ -58,7 +61,7 @@ pub async fn rotate(store: &Store, keys: &KeyRing) -> anyhow::Result<Report> {
     let personal = store.seal_personal_data(true).await?;
     report.personal_resealed = personal.sealed;
     report.personal_unreadable = personal.unreadable;
-    let outbox = keys.sealer(crate::mail::OUTBOX_SEAL);
+    let outbox = keys.sealer(OUTBOX_SEAL);
     report.mail_on_old_keys = store
         .unsent_sealed_bodies()
         .await?

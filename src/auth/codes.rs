@@ -11,6 +11,8 @@ pub const ISSUER: &str = "Latchkey";
 /// 160 bits, as RFC 4226 recommends and authenticator apps expect.
 pub const SECRET_BYTES: usize = 20;
 pub const RECOVERY_CODE_COUNT: usize = 10;
+/// At or below this many unused recovery codes we suggest regenerating.
+pub const LOW_CODES: i64 = 3;
 
 /// SHA-1, 6 digits, 30-second steps, one step of clock drift either way: what every
 /// authenticator app speaks.

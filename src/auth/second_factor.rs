@@ -1,0 +1,173 @@
+//! The second factor, as far as signing in needs it (ASVS V2.8). A correct password for an
+//! account with 2FA yields an `mfa_token` (`begin`: 5 minutes, bound to that password step),
+//! which `mfa::second_step` finishes with a TOTP code or a recovery code (both checked here) or
+//! a security key (`mfa::security_keys`). Each TOTP time step works once per account (V2.8.4);
+//! a replay is refused, logged and reported to the owner (V2.8.5). Five wrong answers end the
+//! token, and failures across tokens throttle the account's second step, which also guards the
+//! code asked for outside sign-in (`verify_factor`, deleting the account).
+
+use totp_rs::Totp;
+
+use crate::auth::ClientInfo;
+use crate::auth::codes::{self, LOW_CODES};
+use crate::auth::throttle::{self, Rule};
+use crate::domain::{SecretToken, TokenHash, TokenKind};
+use crate::error::{Error, Result};
+use crate::mail::notices::{self, What};
+use crate::state::AppState;
+use crate::store::{MfaChallenge, User};
+
+pub const CHALLENGE_SECS: i64 = 5 * 60;
+pub const MAX_FAILURES: i32 = 5;
+/// Across tokens: 10 wrong codes at once, then one a minute.
+pub(crate) const SECOND_STEP: Rule = Rule {
+    burst: 10,
+    interval_secs: 60,
+};
+
+/// The ways this account can finish the step, for the client to offer.
+pub async fn methods(state: &AppState, user: &User) -> Result<Vec<&'static str>> {
+    let mut methods = vec!["totp", "recovery_code"];
+    if state.settings.webauthn.is_some() && !state.store.security_keys_of(user.id).await?.is_empty()
+    {
+        methods.push("security_key");
+    }
+    Ok(methods)
+}
+
+/// Called after a correct password: records the pending sign-in and returns its token.
+pub async fn begin(
+    state: &AppState,
+    user: &User,
+    remember: bool,
+    kind: &str,
+) -> Result<SecretToken> {
+    let token = SecretToken::generate(TokenKind::MfaChallenge);
+    let now = crate::clock::now();
+    state
+        .store
+        .insert_mfa_challenge(
+            &token.hash().0,
+            user.id,
+            remember,
+            kind,
+            now,
+            now + CHALLENGE_SECS,
+        )
+        .await?;
+    Ok(token)
+}
+
+/// The pending step `mfa_token` names, unless it expired or had too many wrong answers.
+pub async fn pending(state: &AppState, mfa_token: &str) -> Result<(TokenHash, MfaChallenge)> {
+    let hash =
+        TokenHash::of_kind(mfa_token, TokenKind::MfaChallenge).ok_or(Error::MfaTokenInvalid)?;
+    let now = crate::clock::now();
+    let challenge = state
+        .store
+        .mfa_challenge(&hash.0)
+        .await?
+        .filter(|c| c.expires_at > now && c.failures < MAX_FAILURES)
+        .ok_or(Error::MfaTokenInvalid)?;
+    Ok((hash, challenge))
+}
+
+/// The account's authenticator. A seed that does not open (altered, or sealed under a key this
+/// server lacks) fails closed: nobody passes a check that cannot be made (ASVS V4.1.5).
+pub(crate) fn open_totp(state: &AppState, user: &User, sealed: &[u8]) -> Result<Totp> {
+    let Some(secret) = state.settings.sealer.open(sealed, user.id.as_bytes()) else {
+        tracing::error!(
+            user = %user.id,
+            "the TOTP secret opens with none of this server's keys: check secret_key_file and \
+             previous_secret_key_files"
+        );
+        return Err(Error::SecondFactorUnavailable);
+    };
+    Ok(codes::authenticator(&secret, &user.username)?)
+}
+
+/// A code from the account's authenticator app; each time step works once.
+pub(crate) async fn check_totp(
+    state: &AppState,
+    user: &User,
+    raw: &str,
+    client: &ClientInfo,
+) -> Result<()> {
+    let code = codes::parse_totp(raw).map_err(Error::invalid)?;
+    let cred = state
+        .store
+        .totp_of(user.id)
+        .await?
+        .ok_or(Error::InvalidCode)?;
+    let totp = open_totp(state, user, &cred.secret_sealed)?;
+    let step = codes::matching_step(&totp, &code, crate::clock::now().unsigned_abs())
+        .ok_or(Error::InvalidCode)?;
+    if state.store.claim_totp_step(user.id, step).await? {
+        return Ok(());
+    }
+    tracing::warn!(user = %user.id, ip = %client.ip, "reused two-factor code refused");
+    let what = What {
+        subject: "A used sign-in code was tried again",
+        headline: "Someone entered your correct password and a two-factor code that had already been used.",
+        detail: "The sign-in was refused. If this was not you, your password is known to someone else: change it now.",
+    };
+    notices::send(state, user, client, &what).await?;
+    Err(Error::CodeReplayed)
+}
+
+/// One of the account's unused recovery codes, which it uses up; the owner is told how many
+/// are left.
+pub(crate) async fn check_recovery_code(
+    state: &AppState,
+    user: &User,
+    raw: &str,
+    client: &ClientInfo,
+) -> Result<()> {
+    let code = codes::normalize_recovery_code(raw).map_err(Error::invalid)?;
+    // Codes made before a key change still work while their key is listed as previous: they
+    // cannot be rehashed without the code, and a lost authenticator must not lock anyone out.
+    let keys = &state.settings.recovery_keys;
+    let candidates = codes::recovery_code_candidates(keys, user.id, &code);
+    if !state
+        .store
+        .use_recovery_code(user.id, &candidates, crate::clock::now())
+        .await?
+    {
+        return Err(Error::InvalidCode);
+    }
+    let left = state.store.recovery_codes_left(user.id).await?;
+    tracing::info!(user = %user.id, left, "recovery code used");
+    let detail = if left <= LOW_CODES {
+        format!("You have {left} recovery codes left. Generate a new set in your account settings.")
+    } else {
+        format!("You have {left} recovery codes left.")
+    };
+    let what = What {
+        subject: "A recovery code was used to sign in",
+        headline: "A two-factor recovery code was used to sign in to your Latchkey account.",
+        detail: &detail,
+    };
+    notices::send(state, user, client, &what).await?;
+    Ok(())
+}
+
+/// A second factor outside sign-in (deleting the account): six digits are a TOTP code,
+/// anything else a recovery code. Wrong codes count against the same allowance.
+pub async fn verify_factor(
+    state: &AppState,
+    user: &User,
+    code: &str,
+    client: &ClientInfo,
+) -> Result<()> {
+    let key = format!("mfa-account:{}", user.id);
+    throttle::check(&state.store, &key, SECOND_STEP).await?;
+    let verdict = if codes::parse_totp(code).is_ok() {
+        check_totp(state, user, code, client).await
+    } else {
+        check_recovery_code(state, user, code, client).await
+    };
+    if matches!(verdict, Err(Error::InvalidCode | Error::CodeReplayed)) {
+        throttle::hit(&state.store, &key, SECOND_STEP).await?;
+    }
+    verdict
+}
