@@ -1,11 +1,9 @@
 //! Account settings and recovery endpoints: email and password changes, "Trouble signing
 //! in?", the CAPTCHA, deletion, and public profiles.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,19 +13,20 @@ use super::extract::{Auth, Client, Json, Path};
 use super::problem::{ApiError, Problem};
 use crate::accounts::{delete, email, password, profile};
 use crate::captcha::Challenge;
+use crate::http::routes::Routes;
 use crate::state::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/me/email", post(change_email))
-        .route("/me/password", post(change_password))
-        .route("/account-recovery", post(account_recovery))
-        .route("/password-resets", post(reset_password))
-        .route("/email-changes/undo", post(undo_email_change))
-        .route("/captcha", get(captcha))
-        .route("/users/{username}", get(public_profile))
+pub fn routes() -> Routes<AppState> {
+    Routes::new()
+        .post("/me/email", change_email)
+        .post("/me/password", change_password)
+        .post("/account-recovery", account_recovery)
+        .post("/password-resets", reset_password)
+        .post("/email-changes/undo", undo_email_change)
+        .get("/captcha", captcha)
+        .get("/users/{username}", public_profile)
 }
 
 /// Accepted: something will arrive by mail (or, where an attacker could ask, may arrive).

@@ -1,10 +1,8 @@
 //! The JSON API under `/api/v1`: thin handlers that parse, call a use-case, and shape the answer.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, patch, post};
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,23 +14,26 @@ use super::problem::{ApiError, Problem};
 use crate::accounts::{profile, signup, verify};
 use crate::auth::{login, sessions};
 use crate::clock;
+use crate::http::routes::Routes;
 use crate::state::AppState;
 use crate::store::User;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/signup", post(signup_handler))
-        .route("/login", post(login_handler))
-        .route("/logout", post(logout))
-        .route("/me", get(me).delete(super::account::delete_account))
-        .route("/me/profile", patch(update_profile))
-        .route("/me/sessions", get(list_sessions).delete(revoke_sessions))
-        .route("/me/sessions/{id}", delete(revoke_session))
-        .route("/me/reauthenticate", post(reauthenticate))
-        .route("/email-verifications", post(confirm_email))
-        .route("/email-verifications/resend", post(resend_verification))
+pub fn routes() -> Routes<AppState> {
+    Routes::new()
+        .post("/signup", signup_handler)
+        .post("/login", login_handler)
+        .post("/logout", logout)
+        .get("/me", me)
+        .delete("/me", super::account::delete_account)
+        .patch("/me/profile", update_profile)
+        .get("/me/sessions", list_sessions)
+        .delete("/me/sessions", revoke_sessions)
+        .delete("/me/sessions/{id}", revoke_session)
+        .post("/me/reauthenticate", reauthenticate)
+        .post("/email-verifications", confirm_email)
+        .post("/email-verifications/resend", resend_verification)
 }
 
 /// The account as its owner sees it.

@@ -1,10 +1,8 @@
 //! Two-factor endpoints: the sign-in second step and managing the authenticator.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,19 +13,21 @@ use super::extract::{Auth, Client, Json};
 use super::problem::{ApiError, Problem};
 use crate::domain::Invalid;
 use crate::error::Error;
+use crate::http::routes::Routes;
 use crate::mfa::{self, second_step};
 use crate::state::AppState;
 use webauthn_rs::prelude::PublicKeyCredential;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/login/mfa", post(login_mfa))
-        .route("/me/mfa", get(status).delete(disable))
-        .route("/me/mfa/totp/setup", post(setup))
-        .route("/me/mfa/totp/enable", post(enable))
-        .route("/me/mfa/recovery-codes", post(regenerate))
+pub fn routes() -> Routes<AppState> {
+    Routes::new()
+        .post("/login/mfa", login_mfa)
+        .get("/me/mfa", status)
+        .delete("/me/mfa", disable)
+        .post("/me/mfa/totp/setup", setup)
+        .post("/me/mfa/totp/enable", enable)
+        .post("/me/mfa/recovery-codes", regenerate)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -26,29 +26,37 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::state::AppState;
 pub use oauth::TokenRequest;
 use problem::ApiError;
+use routes::Routes;
 
 /// Request bodies larger than this are refused with 413 `payload_too_large`.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// The API under `/api/v1`, its documentation, the OAuth endpoints and the health checks.
-pub fn routes() -> Router<AppState> {
+/// What the API serves: everything under `/api/v1`, and the OAuth endpoints.
+pub fn table() -> Routes<AppState> {
     let api = api::routes()
         .merge(mfa::routes())
         .merge(security_keys::routes())
         .merge(account::routes())
         .merge(teams::routes())
-        .fallback(|| async { ApiError::not_found() })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "This method is not allowed here.",
-            )
+        .with_router(|r| {
+            r.fallback(|| async { ApiError::not_found() })
+                .method_not_allowed_fallback(|| async {
+                    ApiError::new(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "method_not_allowed",
+                        "This method is not allowed here.",
+                    )
+                })
         });
-    Router::new()
-        .nest("/api/v1", api)
+    Routes::new().nest("/api/v1", api).merge(oauth::routes())
+}
+
+/// The API, its documentation and the health checks (which only the tests of headers visit by
+/// name: they are the two routes declared outside a table).
+pub fn routes() -> Router<AppState> {
+    table()
+        .into_router()
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()))
-        .merge(oauth::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
 }

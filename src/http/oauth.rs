@@ -1,23 +1,23 @@
 //! The OAuth endpoints machines call: token, device authorization, revocation. Form-encoded
 //! requests, JSON answers, RFC 6749 error codes. (The pages of the browser step are in `web`.)
 
+use axum::Json;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{FromRequest, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::extract::Client;
+use crate::http::routes::Routes;
 use crate::oauth::{self, CLIENT_ID, OauthError, device};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/oauth/token", post(token))
-        .route("/oauth/device/code", post(device_code))
-        .route("/oauth/revoke", post(revoke))
+pub fn routes() -> Routes<AppState> {
+    Routes::new()
+        .post("/oauth/token", token)
+        .post("/oauth/device/code", device_code)
+        .post("/oauth/revoke", revoke)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

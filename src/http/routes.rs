@@ -82,6 +82,13 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         self
     }
 
+    /// Changes the router itself (a fallback, a layer); the list stays as it is.
+    #[must_use]
+    pub fn with_router(mut self, change: impl FnOnce(Router<S>) -> Router<S>) -> Self {
+        self.router = change(self.router);
+        self
+    }
+
     pub fn list(&self) -> &[Route] {
         &self.list
     }

@@ -2,10 +2,8 @@
 //! removing, and the challenge a sign-in's second step signs with `navigator.credentials.get`.
 //! WebAuthn's own JSON (options and answers) passes through as objects; webauthn-rs reads it.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -14,17 +12,19 @@ use uuid::Uuid;
 use super::extract::{Auth, Client, Json, Path};
 use super::problem::{ApiError, Problem};
 use crate::clock;
+use crate::http::routes::Routes;
 use crate::mfa::security_keys::{self, KeyInfo};
 use crate::state::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/login/mfa/security-key", post(sign_in_challenge))
-        .route("/me/mfa/security-keys", get(list).post(finish))
-        .route("/me/mfa/security-keys/registration", post(begin))
-        .route("/me/mfa/security-keys/{id}", delete(remove))
+pub fn routes() -> Routes<AppState> {
+    Routes::new()
+        .post("/login/mfa/security-key", sign_in_challenge)
+        .get("/me/mfa/security-keys", list)
+        .post("/me/mfa/security-keys", finish)
+        .post("/me/mfa/security-keys/registration", begin)
+        .delete("/me/mfa/security-keys/{id}", remove)
 }
 
 #[derive(Serialize, ToSchema)]

@@ -3,40 +3,38 @@
 
 pub(super) mod invitations;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, patch, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{Auth, Json, Path};
 use super::problem::{ApiError, Problem};
 use crate::clock::rfc3339;
+use crate::http::routes::Routes;
 use crate::state::AppState;
 use crate::store::{Member, Team};
 use crate::teams;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/teams", get(list).post(create))
-        .route("/teams/discoverable", get(discoverable))
-        .route("/teams/{slug}", get(show).patch(update).delete(remove_team))
-        .route("/teams/{slug}/join", post(join))
-        .route("/teams/{slug}/leave", post(leave))
-        .route("/teams/{slug}/members", get(members))
-        .route(
-            "/teams/{slug}/members/{username}",
-            patch(set_role).delete(remove_member),
-        )
-        .route("/teams/{slug}/join-requests", get(join_requests))
-        .route(
-            "/teams/{slug}/join-requests/{username}",
-            post(approve_request).delete(decline_request),
-        )
+pub fn routes() -> Routes<AppState> {
+    Routes::new()
+        .get("/teams", list)
+        .post("/teams", create)
+        .get("/teams/discoverable", discoverable)
+        .get("/teams/{slug}", show)
+        .patch("/teams/{slug}", update)
+        .delete("/teams/{slug}", remove_team)
+        .post("/teams/{slug}/join", join)
+        .post("/teams/{slug}/leave", leave)
+        .get("/teams/{slug}/members", members)
+        .patch("/teams/{slug}/members/{username}", set_role)
+        .delete("/teams/{slug}/members/{username}", remove_member)
+        .get("/teams/{slug}/join-requests", join_requests)
+        .post("/teams/{slug}/join-requests/{username}", approve_request)
+        .delete("/teams/{slug}/join-requests/{username}", decline_request)
         .merge(invitations::routes())
 }
 

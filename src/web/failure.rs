@@ -1,122 +1,18 @@
-//! How pages fail: one error type for every page handler, rendered as an HTML page with the
-//! normal header of whoever is signed in. The wording comes from the API's table (`ApiError`),
-//! so a refusal reads the same in a browser and in a terminal.
-
-use std::borrow::Cow;
+//! Failed pages, rendered: a `PageError` becomes an HTML page with the normal header of
+//! whoever is signed in, and an unknown address a "Not found" page for browsers.
 
 use axum::extract::{OptionalFromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 
+use super::error::Failure;
 use super::page::Page;
-use crate::error::Error;
 use crate::http::extract::Auth;
 use crate::http::problem::ApiError;
 use crate::state::AppState;
-
-#[derive(Debug)]
-pub enum PageError {
-    /// A use-case refusal or failure, worded by the one table.
-    Refused(ApiError),
-    /// Words of the page's own, for what only a page can say ("This link cannot be used").
-    Message {
-        status: StatusCode,
-        heading: &'static str,
-        text: Cow<'static, str>,
-    },
-    /// Signed-out visitors of a signed-in page go to `/login`.
-    SignIn,
-}
-
-impl PageError {
-    pub fn message(
-        status: StatusCode,
-        heading: &'static str,
-        text: impl Into<Cow<'static, str>>,
-    ) -> Self {
-        Self::Message {
-            status,
-            heading,
-            text: text.into(),
-        }
-    }
-
-    pub fn not_found(text: &'static str) -> Self {
-        Self::message(StatusCode::NOT_FOUND, "Not found", text)
-    }
-}
-
-impl From<Error> for PageError {
-    fn from(e: Error) -> Self {
-        Self::Refused(e.into())
-    }
-}
-
-impl From<ApiError> for PageError {
-    fn from(e: ApiError) -> Self {
-        Self::Refused(e)
-    }
-}
-
-/// The messages a form shows for `e`; what no edit of the form can fix (our own failures)
-/// answers with a whole page instead.
-pub fn form_messages(e: Error) -> Result<Vec<String>, PageError> {
-    let refused = ApiError::from(e);
-    if refused.status().is_server_error() && refused.code() != "overloaded" {
-        return Err(PageError::Refused(refused));
-    }
-    Ok(refused.messages())
-}
-
-/// A heading for a refusal that came with no words of the page's own.
-fn heading(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        401 => "Sign in again",
-        403 => "Not allowed",
-        404 => "Not found",
-        429 => "Too many attempts",
-        503 => "The server is busy",
-        500..=599 => "Something went wrong",
-        _ => "That did not work",
-    }
-}
-
-/// Carried from a failed handler to `render_failures`, which knows the request.
-#[derive(Clone)]
-struct Failure {
-    heading: &'static str,
-    text: String,
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        let (status, heading, text, retry_after) = match self {
-            Self::SignIn => return Redirect::to("/login").into_response(),
-            Self::Refused(e) => (
-                e.status(),
-                heading(e.status()),
-                e.detail().to_owned(),
-                e.retry_after(),
-            ),
-            Self::Message {
-                status,
-                heading,
-                text,
-            } => (status, heading, text.into_owned(), None),
-        };
-        // Plain text until the failure layer wraps it in the page layout.
-        let mut res = (status, text.clone()).into_response();
-        if let Some(secs) = retry_after {
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        res.extensions_mut().insert(Failure { heading, text });
-        res
-    }
-}
 
 /// The page layer's middleware: a handler's failure becomes a whole page with the header of
 /// the person who asked, and keeps the cookies the handler set.

@@ -5,6 +5,7 @@ mod account_settings;
 mod assets;
 pub mod csrf;
 mod dev;
+mod error;
 mod failure;
 mod flash;
 mod guard;
@@ -28,11 +29,12 @@ use axum::Router;
 use crate::http::routes::Routes;
 use crate::state::AppState;
 
-pub use failure::{PageError, not_found};
+pub use error::PageError;
+pub use failure::not_found;
 pub use next::safe_next;
 pub use page::{Layout, MyPage, Page, PageResult};
 
-use failure::form_messages;
+use error::form_messages;
 use flash::{Flash, redirect_with};
 use page::{render, render_status, status_for};
 

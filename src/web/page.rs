@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 
-use super::failure::PageError;
+use super::error::PageError;
 use super::{csrf, flash, switcher};
 use crate::auth::Current;
 use crate::error::Error;

@@ -1,11 +1,9 @@
 //! Invitation endpoints: sending, listing, resending and revoking a team's invitations, and
 //! accepting one.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -14,22 +12,18 @@ use super::{ApiResult, TeamView, team_view};
 use crate::clock::rfc3339;
 use crate::http::extract::{Auth, Json, Path};
 use crate::http::problem::Problem;
+use crate::http::routes::Routes;
 use crate::state::AppState;
 use crate::store::Invitation;
 use crate::teams::invitations;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/teams/{slug}/invitations",
-            get(list_invitations).post(invite),
-        )
-        .route("/teams/{slug}/invitations/{id}", delete(revoke_invitation))
-        .route(
-            "/teams/{slug}/invitations/{id}/resend",
-            post(resend_invitation),
-        )
-        .route("/invitations/{token}/accept", post(accept))
+pub fn routes() -> Routes<AppState> {
+    Routes::new()
+        .get("/teams/{slug}/invitations", list_invitations)
+        .post("/teams/{slug}/invitations", invite)
+        .delete("/teams/{slug}/invitations/{id}", revoke_invitation)
+        .post("/teams/{slug}/invitations/{id}/resend", resend_invitation)
+        .post("/invitations/{token}/accept", accept)
 }
 
 #[derive(Serialize, ToSchema)]
