@@ -22,9 +22,60 @@ pub const CHANNEL: &str = "latchkey_sessions";
 
 #[derive(Default)]
 pub struct SessionCache {
-    entries: RwLock<HashMap<Vec<u8>, (SessionWithUser, Instant)>>,
+    entries: RwLock<Entries>,
     /// Bumped by every eviction: a lookup started before one must not be cached after it.
     generation: AtomicU64,
+}
+
+#[derive(Default)]
+struct Entries {
+    by_token: HashMap<Vec<u8>, (SessionWithUser, Instant)>,
+    /// The token hashes cached for each account, so an eviction does not scan the whole cache.
+    by_user: HashMap<Uuid, Vec<Vec<u8>>>,
+}
+
+impl Entries {
+    fn insert(&mut self, token_hash: &[u8], found: &SessionWithUser) {
+        let user = found.user.id;
+        let old = self
+            .by_token
+            .insert(token_hash.to_vec(), (found.clone(), Instant::now()));
+        match old {
+            Some((old, _)) if old.user.id == user => {}
+            Some((old, _)) => {
+                self.forget_hash(old.user.id, token_hash);
+                self.by_user
+                    .entry(user)
+                    .or_default()
+                    .push(token_hash.to_vec());
+            }
+            None => self
+                .by_user
+                .entry(user)
+                .or_default()
+                .push(token_hash.to_vec()),
+        }
+    }
+
+    fn forget_hash(&mut self, user: Uuid, token_hash: &[u8]) {
+        if let Some(hashes) = self.by_user.get_mut(&user) {
+            hashes.retain(|h| h != token_hash);
+            if hashes.is_empty() {
+                self.by_user.remove(&user);
+            }
+        }
+    }
+
+    fn evict(&mut self, user: Uuid) {
+        for hash in self.by_user.remove(&user).unwrap_or_default() {
+            self.by_token.remove(&hash);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.by_token.clear();
+        self.by_user.clear();
+    }
 }
 
 impl SessionCache {
@@ -34,7 +85,7 @@ impl SessionCache {
 
     pub fn get(&self, token_hash: &[u8]) -> Option<SessionWithUser> {
         let entries = self.entries.read().ok()?;
-        let (found, at) = entries.get(token_hash)?;
+        let (found, at) = entries.by_token.get(token_hash)?;
         (at.elapsed() < TTL).then(|| found.clone())
     }
 
@@ -47,16 +98,16 @@ impl SessionCache {
         if self.generation() != generation {
             return;
         }
-        if entries.len() >= MAX_ENTRIES {
+        if entries.by_token.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(token_hash.to_vec(), (found.clone(), Instant::now()));
+        entries.insert(token_hash, found);
     }
 
     /// Records a `last_seen_at` write in the cached copy.
     pub fn seen(&self, token_hash: &[u8], now: i64) {
         if let Ok(mut entries) = self.entries.write()
-            && let Some((found, _)) = entries.get_mut(token_hash)
+            && let Some((found, _)) = entries.by_token.get_mut(token_hash)
         {
             found.last_seen_at = now;
         }
@@ -65,7 +116,7 @@ impl SessionCache {
     pub fn evict_user(&self, user_id: Uuid) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         if let Ok(mut entries) = self.entries.write() {
-            entries.retain(|_, (found, _)| found.user.id != user_id);
+            entries.evict(user_id);
         }
     }
 
@@ -74,5 +125,15 @@ impl SessionCache {
         if let Ok(mut entries) = self.entries.write() {
             entries.clear();
         }
+    }
+
+    /// Acts on what another server announced on `CHANNEL`: an account to evict (anything
+    /// else not understood clears the cache).
+    pub fn heard(&self, payload: &str) {
+        if let Ok(user) = payload.parse::<Uuid>() {
+            self.evict_user(user);
+            return;
+        }
+        self.clear();
     }
 }

@@ -339,10 +339,7 @@ impl Store {
             loop {
                 tokio::select! {
                     message = listener.try_recv() => match message {
-                        Ok(Some(n)) => match n.payload().parse::<Uuid>() {
-                            Ok(user) => self.cache.evict_user(user),
-                            Err(_) => self.cache.clear(),
-                        },
+                        Ok(Some(n)) => self.cache.heard(n.payload()),
                         // The connection dropped and came back: anything may have happened.
                         Ok(None) => self.cache.clear(),
                         Err(e) => {
