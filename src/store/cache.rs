@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
@@ -25,6 +25,12 @@ pub struct SessionCache {
     entries: RwLock<Entries>,
     /// Bumped by every eviction: a lookup started before one must not be cached after it.
     generation: AtomicU64,
+    /// Transactions that are committing or have committed changes to accounts whose entries
+    /// they have not evicted yet: until they have, the cache may be behind the database.
+    writing: AtomicUsize,
+    /// Debug builds: the sync markers a coherence check waits to hear back (`coherence`).
+    #[cfg(debug_assertions)]
+    markers: std::sync::Mutex<HashMap<Uuid, tokio::sync::oneshot::Sender<()>>>,
 }
 
 #[derive(Default)]
@@ -78,9 +84,18 @@ impl Entries {
     }
 }
 
+/// Counts a committing write in `SessionCache::writing` until dropped.
+pub struct Writing<'a>(&'a SessionCache);
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.writing.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl SessionCache {
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.generation.load(Ordering::SeqCst)
     }
 
     pub fn get(&self, token_hash: &[u8]) -> Option<SessionWithUser> {
@@ -113,15 +128,22 @@ impl SessionCache {
         }
     }
 
+    /// Marks a transaction that changed accounts as committing: taken before its commit and
+    /// dropped once it has evicted them.
+    pub fn writing(&self) -> Writing<'_> {
+        self.writing.fetch_add(1, Ordering::SeqCst);
+        Writing(self)
+    }
+
     pub fn evict_user(&self, user_id: Uuid) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.generation.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut entries) = self.entries.write() {
             entries.evict(user_id);
         }
     }
 
     pub fn clear(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.generation.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut entries) = self.entries.write() {
             entries.clear();
         }
@@ -134,6 +156,45 @@ impl SessionCache {
             self.evict_user(user);
             return;
         }
+        #[cfg(debug_assertions)]
+        if let Some(marker) = payload.strip_prefix(super::coherence::MARKER) {
+            self.marker_heard(marker);
+            return;
+        }
         self.clear();
+    }
+}
+
+/// Debug builds: what the coherence check (`super::coherence`) needs of the cache.
+#[cfg(debug_assertions)]
+impl SessionCache {
+    /// Commits counted by `writing` whose evictions are not done yet.
+    pub fn writes_in_flight(&self) -> usize {
+        self.writing.load(Ordering::SeqCst)
+    }
+
+    /// Asks to be told when the eviction listener hears marker `nonce`.
+    pub fn expect_marker(&self, nonce: Uuid) -> tokio::sync::oneshot::Receiver<()> {
+        let (tell, told) = tokio::sync::oneshot::channel();
+        if let Ok(mut markers) = self.markers.lock() {
+            markers.insert(nonce, tell);
+        }
+        told
+    }
+
+    pub fn forget_marker(&self, nonce: Uuid) {
+        if let Ok(mut markers) = self.markers.lock() {
+            markers.remove(&nonce);
+        }
+    }
+
+    /// Another server's markers are none of this one's business.
+    fn marker_heard(&self, marker: &str) {
+        let Ok(nonce) = marker.parse::<Uuid>() else {
+            return;
+        };
+        if let Some(tell) = self.markers.lock().ok().and_then(|mut m| m.remove(&nonce)) {
+            let _ = tell.send(());
+        }
     }
 }

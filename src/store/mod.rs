@@ -19,6 +19,9 @@ mod users;
 mod verifications;
 mod writes;
 
+#[cfg(debug_assertions)]
+mod coherence;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -288,6 +291,9 @@ impl Tx {
             }
             return Ok(());
         }
+        // From before the database shows the change until its evictions are done, the cache
+        // may be behind: the coherence check of debug builds knows by this count.
+        let _writing = cache.writing();
         // Other servers hear of it exactly when (and only if) the transaction commits.
         if let TxDb::Postgres(t) = &mut db {
             let users: Vec<String> = touched.iter().map(Uuid::to_string).collect();

@@ -61,7 +61,7 @@ impl SessionRow {
 }
 
 /// A session and its account, read in one round trip on every authenticated request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionWithUser {
     pub session_id: Uuid,
     pub kind: String,
@@ -173,6 +173,9 @@ impl Store {
     ) -> Result<Option<SessionWithUser>, StoreError> {
         let generation = self.cache.generation();
         if let Some(found) = self.cache.get(token_hash) {
+            // Debug builds read the database too, and panic if it disagrees.
+            #[cfg(debug_assertions)]
+            self.assert_coherent(token_hash, &found, generation).await;
             return Ok(Some(found));
         }
         let found = self.read_session(token_hash).await?;

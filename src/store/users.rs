@@ -6,7 +6,7 @@ use super::pii::{Field, Kind, Pii};
 use super::{Store, StoreError, Tx, on_pool, on_tx};
 
 /// An account, its address and name opened.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: Uuid,
     pub email: String,

@@ -416,7 +416,8 @@ impl Store {
     /// send every server back to the database for the whole account, each time. Instead the
     /// cached copy takes the new time (`SessionCache::seen`): nothing else in the row changes,
     /// and a server whose copy is older can only see the session idle a little sooner, until it
-    /// re-reads it (within `cache::TTL`).
+    /// re-reads it (within `cache::TTL`). The coherence check of debug builds leaves
+    /// `last_seen_at` out for this.
     pub async fn touch_session(
         &self,
         id: Uuid,
