@@ -1,7 +1,26 @@
 //! A cache of session lookups, so the check every authenticated request makes rarely reaches
-//! the database. Correctness comes first: every write that ends a session or changes an
-//! account evicts that account's entries when it commits (and, on PostgreSQL, tells every
-//! other server through `NOTIFY`), and a lookup that raced with such a write is not cached.
+//! the database. Correctness comes first, and holds by construction rather than by discipline.
+//!
+//! The rule: a transaction that changes or deletes rows of `users` or `sessions` (the rows a
+//! lookup reads) evicts the accounts of those rows when it commits, here and, on PostgreSQL,
+//! on every other server through `NOTIFY` on `CHANNEL`. A lookup that raced with an eviction is
+//! not cached (`generation`), and even an entry nobody evicted is re-read after `TTL`.
+//!
+//! How it is kept:
+//! - all SQL writing those tables is in `super::writes`, where every `UPDATE` and `DELETE`
+//!   ends `RETURNING` the accounts it changed and the transaction records them itself (a user's
+//!   deletion records the user, whose sessions go by `ON DELETE CASCADE`); `Tx::commit` evicts
+//!   them. Only inserts of new rows (nothing cached yet) and the `last_seen_at` write of
+//!   `Store::touch_session` (which updates the cached copy, `seen`) evict nothing;
+//! - `tests/api/store_writes.rs` reads `src/` and fails on SQL writing either table anywhere
+//!   else;
+//! - in debug builds every cache hit is checked against the database (`super::coherence`), so
+//!   the whole test suite checks that cache and database agree; release builds do not read.
+//!
+//! Outside the rule: sealing (`super::sealing`) rewrites sealed columns of these tables with
+//! the same values sealed anew, which no cached copy can tell apart; and on SQLite nothing
+//! announces a write made by another process on the same file (`rotate-key` run beside a
+//! server): that server sees it within `TTL`.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
