@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::pii::{Field, Kind};
 use super::users::{USER_COLUMNS, UserRow};
-use super::{Store, StoreError, Tx, User, classify, on_pool, on_tx};
+use super::{Store, StoreError, Tx, User, on_pool, on_tx};
 
 /// A consumed single-use link: whose it is and until when it was good.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -119,42 +119,6 @@ impl Store {
 }
 
 impl Tx {
-    pub async fn set_password(
-        &mut self,
-        user_id: Uuid,
-        hash: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.touch_user(user_id);
-        on_tx!(self, c => sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(hash)
-            .bind(now)
-            .bind(user_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
-    /// Replaces a hash made with older parameters by one of the same password, unless the
-    /// password changed since `old` was read (then the newer password wins).
-    pub async fn upgrade_password_hash(
-        &mut self,
-        user_id: Uuid,
-        old: &str,
-        new: &str,
-    ) -> Result<bool, StoreError> {
-        self.touch_user(user_id);
-        let rows = on_tx!(self, c => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
-            .bind(new)
-            .bind(user_id)
-            .bind(old)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(rows == 1)
-    }
-
     /// Every stored password hash, for `rotate-key`.
     pub async fn password_hashes(&mut self) -> Result<Vec<(Uuid, String)>, StoreError> {
         Ok(on_tx!(self, c => sqlx::query_as::<_, (Uuid, String)>(
@@ -203,33 +167,6 @@ impl Tx {
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
-    /// Moves the account to a confirmed address. `EmailTaken` if another account got it first.
-    pub async fn set_email(
-        &mut self,
-        user_id: Uuid,
-        email: &str,
-        email_norm: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.touch_user(user_id);
-        let pii = self.pii()?;
-        self.refuse_address_indexed_under_old_keys(&pii, user_id, email_norm)
-            .await?;
-        on_tx!(self, c => sqlx::query(
-            "UPDATE users SET email = '', email_sealed = $1, email_index = $2, email_verified_at = $3, updated_at = $3
-             WHERE id = $4",
-        )
-        .bind(pii.seal(Field::UserEmail, user_id.as_bytes(), &[email]))
-        .bind(pii.index(Kind::Email, email_norm))
-        .bind(now)
-        .bind(user_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)?;
         Ok(())
     }
 
@@ -301,18 +238,8 @@ impl Tx {
         now: i64,
         available_at: i64,
     ) -> Result<(), StoreError> {
-        self.touch_user(user_id);
-        on_tx!(self, c => sqlx::query(
-            "UPDATE users SET username = $1, username_norm = $2, updated_at = $3 WHERE id = $4",
-        )
-        .bind(username)
-        .bind(username_norm)
-        .bind(now)
-        .bind(user_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)?;
+        self.set_username(user_id, username, username_norm, now)
+            .await?;
         // Taking back one's own retired name clears its reservation.
         on_tx!(self, c => sqlx::query("DELETE FROM retired_usernames WHERE username_norm = $1")
             .bind(username_norm)
@@ -348,7 +275,6 @@ impl Tx {
     /// Deletes the account; its sessions, links, 2FA secrets and codes go with it (cascade).
     /// Mail still queued to `email` is dropped: the account it concerned no longer exists.
     pub async fn delete_user(&mut self, user_id: Uuid, email: &str) -> Result<(), StoreError> {
-        self.touch_user(user_id);
         for index in self.pii()?.indexes(Kind::Recipient, &email.to_lowercase()) {
             on_tx!(self, c => sqlx::query("DELETE FROM outbox WHERE recipient_index = $1 AND sent_at IS NULL")
                 .bind(index)
@@ -356,11 +282,6 @@ impl Tx {
                 .await
                 .map(|r| r.rows_affected()))?;
         }
-        on_tx!(self, c => sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(user_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
+        self.delete_user_row(user_id).await
     }
 }

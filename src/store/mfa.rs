@@ -255,17 +255,6 @@ impl Tx {
         Ok(n == 1)
     }
 
-    async fn set_mfa_flag(&mut self, user_id: Uuid, on: bool) -> Result<(), StoreError> {
-        self.touch_user(user_id);
-        on_tx!(self, c => sqlx::query("UPDATE users SET mfa_enabled = $1 WHERE id = $2")
-            .bind(on)
-            .bind(user_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
     /// Replaces the account's recovery codes: the old set stops working in the same commit.
     pub async fn replace_recovery_codes(
         &mut self,

@@ -17,6 +17,10 @@ mod teams;
 mod throttle;
 mod users;
 mod verifications;
+mod writes;
+
+#[cfg(debug_assertions)]
+mod coherence;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -115,11 +119,11 @@ pub struct Store {
     pub(crate) pii: Option<Arc<Pii>>,
 }
 
-/// A transaction. It remembers which accounts it changed, so their cached sessions are
-/// evicted when it commits.
+/// A transaction. It remembers which accounts it changed (every write to `users` or
+/// `sessions` records them: see `writes`), so their cached sessions are evicted when it commits.
 pub struct Tx {
     pub(crate) db: TxDb,
-    touched: Vec<Uuid>,
+    touched: writes::Touched,
     cache: Arc<SessionCache>,
     outbox: Option<Sealer>,
     pii: Option<Arc<Pii>>,
@@ -236,7 +240,7 @@ impl Store {
         };
         Ok(Tx {
             db,
-            touched: Vec::new(),
+            touched: writes::Touched::default(),
             cache: self.cache.clone(),
             outbox: self.outbox.clone(),
             pii: self.pii.clone(),
@@ -272,49 +276,47 @@ impl Tx {
         self.pii.clone().ok_or(StoreError::NoKeys)
     }
 
-    /// Marks an account whose sessions or details this transaction changes.
-    pub(crate) fn touch_user(&mut self, user_id: Uuid) {
-        if !self.touched.contains(&user_id) {
-            self.touched.push(user_id);
-        }
-    }
-
-    pub async fn commit(mut self) -> Result<(), StoreError> {
-        // Other servers hear of it exactly when (and only if) the transaction commits.
-        if let TxDb::Postgres(t) = &mut self.db {
-            for user in &self.touched {
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(cache::CHANNEL)
-                    .bind(user.to_string())
-                    .execute(&mut **t)
-                    .await?;
+    pub async fn commit(self) -> Result<(), StoreError> {
+        let Self {
+            mut db,
+            touched,
+            cache,
+            ..
+        } = self;
+        let touched = touched.accounts();
+        if touched.is_empty() {
+            match db {
+                TxDb::Sqlite(t) => t.commit().await?,
+                TxDb::Postgres(t) => t.commit().await?,
             }
+            return Ok(());
         }
-        match self.db {
-            TxDb::Sqlite(t) => t.commit().await?,
-            TxDb::Postgres(t) => t.commit().await?,
+        // From before the database shows the change until its evictions are done, the cache
+        // may be behind: the coherence check of debug builds knows by this count.
+        let _writing = cache.writing();
+        // Other servers hear of it exactly when (and only if) the transaction commits.
+        if let TxDb::Postgres(t) = &mut db {
+            let users: Vec<String> = touched.iter().map(Uuid::to_string).collect();
+            sqlx::query("SELECT pg_notify($1, u) FROM unnest($2::text[]) AS u")
+                .bind(cache::CHANNEL)
+                .bind(users)
+                .execute(&mut **t)
+                .await?;
         }
-        for user in self.touched {
-            self.cache.evict_user(user);
+        let committed = match db {
+            TxDb::Sqlite(t) => t.commit().await,
+            TxDb::Postgres(t) => t.commit().await,
+        };
+        // Even when the commit reports a failure: it may have happened all the same, and an
+        // eviction too many costs one lookup.
+        for user in touched {
+            cache.evict_user(*user);
         }
-        Ok(())
+        Ok(committed?)
     }
 }
 
 impl Store {
-    /// Evicts an account's cached sessions here and, on PostgreSQL, on every other server.
-    pub(crate) async fn evict_user(&self, user_id: Uuid) -> Result<(), StoreError> {
-        self.cache.evict_user(user_id);
-        if let Db::Postgres(p) = &self.db {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(cache::CHANNEL)
-                .bind(user_id.to_string())
-                .execute(p)
-                .await?;
-        }
-        Ok(())
-    }
-
     /// On PostgreSQL, evicts what other servers announce until `stop`; after a lost connection
     /// (announcements may have been missed) the whole cache goes.
     pub async fn follow_evictions(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
@@ -339,10 +341,7 @@ impl Store {
             loop {
                 tokio::select! {
                     message = listener.try_recv() => match message {
-                        Ok(Some(n)) => match n.payload().parse::<Uuid>() {
-                            Ok(user) => self.cache.evict_user(user),
-                            Err(_) => self.cache.clear(),
-                        },
+                        Ok(Some(n)) => self.cache.heard(n.payload()),
                         // The connection dropped and came back: anything may have happened.
                         Ok(None) => self.cache.clear(),
                         Err(e) => {

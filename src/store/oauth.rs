@@ -147,18 +147,6 @@ impl Store {
         .await)?)
     }
 
-    /// Ends a grant: the session and, by cascade, every token issued under it.
-    pub async fn end_session(&self, session_id: Uuid) -> Result<(), StoreError> {
-        let user = on_pool!(self, p => sqlx::query_scalar::<_, Uuid>("DELETE FROM sessions WHERE id = $1 RETURNING user_id")
-            .bind(session_id)
-            .fetch_optional(p)
-            .await)?;
-        if let Some(user) = user {
-            self.evict_user(user).await?;
-        }
-        Ok(())
-    }
-
     pub async fn insert_device_code(
         &self,
         hash: &[u8],

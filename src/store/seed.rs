@@ -21,45 +21,10 @@ impl Store {
         password_hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            let mut users = sqlx::QueryBuilder::new(
-                "INSERT INTO users (id, email, email_index, email_verified_at, username, username_norm, password_hash, \
-                 terms_accepted_at, created_at, updated_at) ",
-            );
-            users.push_values(accounts, |mut b, a| {
-                b.push_bind(a.id)
-                    .push_bind(&a.email)
-                    .push_bind(a.email.to_lowercase())
-                    .push_bind(now)
-                    .push_bind(&a.username)
-                    .push_bind(a.username.to_ascii_lowercase())
-                    .push_bind(password_hash)
-                    .push_bind(now)
-                    .push_bind(now)
-                    .push_bind(now);
-            });
-            users.build().execute(&mut *tx).await?;
-            let mut sessions = sqlx::QueryBuilder::new(
-                "INSERT INTO sessions (id, user_id, token_hash, kind, remember, user_agent, ip, created_at, \
-                 last_seen_at, expires_at) ",
-            );
-            sessions.push_values(accounts, |mut b, a| {
-                b.push_bind(a.session_id)
-                    .push_bind(a.id)
-                    .push_bind(&a.token_hash)
-                    .push_bind("api")
-                    .push_bind(true)
-                    .push_bind("latchkey-bench")
-                    .push_bind("127.0.0.1")
-                    .push_bind(now)
-                    .push_bind(now)
-                    .push_bind(now + 30 * 24 * 3600);
-            });
-            sessions.build().execute(&mut *tx).await?;
-            tx.commit().await
-        })?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.insert_seed_accounts(accounts, password_hash, now)
+            .await?;
+        tx.commit().await
     }
 
     /// Accounts that `latchkey bench seed` did not make (`seedN`; their address is sealed once

@@ -61,7 +61,7 @@ impl SessionRow {
 }
 
 /// A session and its account, read in one round trip on every authenticated request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionWithUser {
     pub session_id: Uuid,
     pub kind: String,
@@ -115,30 +115,6 @@ const SESSION_COLUMNS: &str = "id, user_id, kind, remember, idle_secs, user_agen
                                created_at, last_seen_at, expires_at";
 
 impl Tx {
-    pub async fn insert_session(&mut self, s: &NewSession<'_>) -> Result<(), StoreError> {
-        let client = self
-            .pii()?
-            .seal(Field::SessionClient, s.id.as_bytes(), &[s.ip, s.user_agent]);
-        on_tx!(self, c => sqlx::query(
-            "INSERT INTO sessions (id, user_id, token_hash, kind, remember, idle_secs, user_agent, ip,
-                                   client_sealed, created_at, last_seen_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, '', '', $7, $8, $8, $9)",
-        )
-        .bind(s.id)
-        .bind(s.user_id)
-        .bind(s.token_hash)
-        .bind(s.kind)
-        .bind(s.remember)
-        .bind(s.idle_secs)
-        .bind(client)
-        .bind(s.now)
-        .bind(s.expires_at)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
     /// Records a sign-in to `user_id` from `device` at `ip`, forgetting pairs unseen since
     /// `known_since`; says whether this pair was unknown until now. Pairs are kept only as a
     /// blind index: they are compared, never shown.
@@ -189,34 +165,31 @@ impl Tx {
     }
 }
 
-impl Tx {
-    /// Records when credentials were last entered for session `id`: now, when the password is
-    /// entered again; for a CLI grant, when the browser session that approved it entered them.
-    pub async fn set_credentials_entered_at(
-        &mut self,
-        id: Uuid,
-        at: i64,
-    ) -> Result<(), StoreError> {
-        on_tx!(self, c => sqlx::query("UPDATE sessions SET reauthenticated_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-}
-
 impl Store {
     /// The session with this token hash and its account: from the cache when it has them.
     pub async fn session_by_token_hash(
         &self,
         token_hash: &[u8],
     ) -> Result<Option<SessionWithUser>, StoreError> {
+        let generation = self.cache.generation();
         if let Some(found) = self.cache.get(token_hash) {
+            // Debug builds read the database too, and panic if it disagrees.
+            #[cfg(debug_assertions)]
+            self.assert_coherent(token_hash, &found, generation).await;
             return Ok(Some(found));
         }
-        let generation = self.cache.generation();
+        let found = self.read_session(token_hash).await?;
+        if let Some(found) = &found {
+            self.cache.put(token_hash, found, generation);
+        }
+        Ok(found)
+    }
+
+    /// `session_by_token_hash` from the database.
+    pub(super) async fn read_session(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<SessionWithUser>, StoreError> {
         let sql = format!(
             "SELECT s.id AS s_id, s.kind AS s_kind, s.remember AS s_remember, s.idle_secs AS s_idle_secs,
                     s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, {U_COLUMNS}
@@ -227,28 +200,7 @@ impl Store {
             .bind(token_hash)
             .fetch_optional(p)
             .await)?;
-        let found = row.map(|r| r.open(self.pii()?)).transpose()?;
-        if let Some(found) = &found {
-            self.cache.put(token_hash, found, generation);
-        }
-        Ok(found)
-    }
-
-    /// Records activity; the caller makes sure this runs at most once a minute per session.
-    pub async fn touch_session(
-        &self,
-        id: Uuid,
-        token_hash: &[u8],
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.cache.seen(token_hash, now);
-        on_pool!(self, p => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
+        row.map(|r| r.open(self.pii()?)).transpose()
     }
 
     /// Sessions still usable at `now`, newest first.
@@ -276,49 +228,5 @@ impl Store {
         .bind(id)
         .fetch_optional(p)
         .await)?)
-    }
-
-    pub async fn delete_session(&self, user_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
-        let done = on_pool!(self, p => sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
-            .bind(id)
-            .bind(user_id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        if done == 1 {
-            self.evict_user(user_id).await?;
-        }
-        Ok(done == 1)
-    }
-
-    /// Ends every session of the account except `keep` (if given).
-    pub async fn delete_sessions_except(
-        &self,
-        user_id: Uuid,
-        keep: Option<Uuid>,
-    ) -> Result<u64, StoreError> {
-        let mut tx = self.begin().await?;
-        let n = tx.delete_sessions_except(user_id, keep).await?;
-        tx.commit().await?;
-        Ok(n)
-    }
-}
-
-impl Tx {
-    /// Ends every session of the account except `keep` (if given).
-    pub async fn delete_sessions_except(
-        &mut self,
-        user_id: Uuid,
-        keep: Option<Uuid>,
-    ) -> Result<u64, StoreError> {
-        self.touch_user(user_id);
-        Ok(on_tx!(self, c => sqlx::query(
-            "DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id <> $2)",
-        )
-        .bind(user_id)
-        .bind(keep)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?)
     }
 }

@@ -3,10 +3,10 @@
 use uuid::Uuid;
 
 use super::pii::{Field, Kind, Pii};
-use super::{Store, StoreError, Tx, classify, on_pool, on_tx};
+use super::{Store, StoreError, Tx, on_pool, on_tx};
 
 /// An account, its address and name opened.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: Uuid,
     pub email: String,
@@ -90,30 +90,6 @@ impl Tx {
         row.map(|r| r.open(&pii)).transpose()
     }
 
-    pub async fn insert_user(&mut self, u: &NewUser<'_>) -> Result<(), StoreError> {
-        let pii = self.pii()?;
-        self.refuse_address_indexed_under_old_keys(&pii, u.id, u.email_norm)
-            .await?;
-        on_tx!(self, c => sqlx::query(
-            "INSERT INTO users (id, email, email_index, email_sealed, username, username_norm, password_hash,
-                                name, name_sealed, terms_accepted_at, created_at, updated_at)
-             VALUES ($1, '', $2, $3, $4, $5, $6, '', $7, $8, $8, $8)",
-        )
-        .bind(u.id)
-        .bind(pii.index(Kind::Email, u.email_norm))
-        .bind(pii.seal(Field::UserEmail, u.id.as_bytes(), &[u.email]))
-        .bind(u.username)
-        .bind(u.username_norm)
-        .bind(u.password_hash)
-        .bind(pii.seal(Field::UserName, u.id.as_bytes(), &[u.name]))
-        .bind(u.now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)?;
-        Ok(())
-    }
-
     /// Between a key change and `rotate-key`, an address may be indexed under a previous key,
     /// where the UNIQUE constraint cannot see it: taken all the same.
     pub(super) async fn refuse_address_indexed_under_old_keys(
@@ -135,32 +111,6 @@ impl Tx {
             }
         }
         Ok(())
-    }
-
-    /// Marks `email` verified, but only while it is still the account's address.
-    pub async fn mark_email_verified(
-        &mut self,
-        user_id: Uuid,
-        email: &str,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        self.touch_user(user_id);
-        for index in self.pii()?.indexes(Kind::Email, &email.to_lowercase()) {
-            let done = on_tx!(self, c => sqlx::query(
-                "UPDATE users SET email_verified_at = $1, updated_at = $1
-                 WHERE id = $2 AND email_index = $3",
-            )
-            .bind(now)
-            .bind(user_id)
-            .bind(index)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-            if done == 1 {
-                return Ok(true);
-            }
-        }
-        Ok(false)
     }
 }
 
@@ -199,33 +149,5 @@ impl Store {
     pub(super) fn open_users(&self, rows: Vec<UserRow>) -> Result<Vec<User>, StoreError> {
         let pii = self.pii()?;
         rows.into_iter().map(|r| r.open(pii)).collect()
-    }
-
-    pub async fn update_profile(
-        &self,
-        id: Uuid,
-        name: Option<&str>,
-        role: Option<&str>,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let name = name.map(|n| {
-            self.pii()
-                .map(|pii| pii.seal(Field::UserName, id.as_bytes(), &[n]))
-        });
-        let name = name.transpose()?;
-        on_pool!(self, p => sqlx::query(
-            "UPDATE users SET name = CASE WHEN $1 IS NULL THEN name ELSE '' END,
-                              name_sealed = COALESCE($1, name_sealed), role = COALESCE($2, role), updated_at = $3
-             WHERE id = $4",
-        )
-        .bind(name)
-        .bind(role)
-        .bind(now)
-        .bind(id)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
-        self.evict_user(id).await?;
-        Ok(())
     }
 }

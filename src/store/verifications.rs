@@ -87,14 +87,9 @@ impl Store {
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
-        let sessions = on_pool!(self, p => sqlx::query(
-            "DELETE FROM sessions
-             WHERE expires_at < $1 OR (idle_secs IS NOT NULL AND last_seen_at + idle_secs < $1)",
-        )
-        .bind(now)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
+        let mut tx = self.begin().await?;
+        let sessions = tx.delete_expired_sessions(now).await?;
+        tx.commit().await?;
         let challenges = on_pool!(self, p => sqlx::query("DELETE FROM mfa_challenges WHERE expires_at < $1")
             .bind(now)
             .execute(p)

@@ -23,6 +23,7 @@ mod routes;
 mod security_keys;
 mod sessions;
 mod signup;
+mod store_writes;
 mod team_pages;
 mod team_two_factor;
 mod teams;
