@@ -39,6 +39,10 @@ const MAX_ENTRIES: usize = 100_000;
 /// The PostgreSQL channel on which servers announce accounts whose cached sessions are stale.
 pub const CHANNEL: &str = "latchkey_sessions";
 
+/// What the debug coherence check's marker on `CHANNEL` starts with (an account id never does).
+#[cfg(debug_assertions)]
+pub const MARKER: &str = "coherence-marker:";
+
 #[derive(Default)]
 pub struct SessionCache {
     entries: RwLock<Entries>,
@@ -176,7 +180,7 @@ impl SessionCache {
             return;
         }
         #[cfg(debug_assertions)]
-        if let Some(marker) = payload.strip_prefix(super::coherence::MARKER) {
+        if let Some(marker) = payload.strip_prefix(MARKER) {
             self.marker_heard(marker);
             return;
         }

@@ -18,9 +18,6 @@ use uuid::Uuid;
 
 use super::{Db, SessionWithUser, Store, cache};
 
-/// What a marker's payload on `cache::CHANNEL` starts with (an account id never does).
-pub const MARKER: &str = "coherence-marker:";
-
 /// How long to wait for this server's listener to hear a marker. Without a listener (a store
 /// that does not `follow_evictions`) none is heard, and nothing can be concluded.
 const MARKER_WAIT: Duration = Duration::from_secs(5);
@@ -49,7 +46,7 @@ impl Store {
             let heard = self.cache.expect_marker(nonce);
             let sent = sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(cache::CHANNEL)
-                .bind(format!("{MARKER}{nonce}"))
+                .bind(format!("{}{nonce}", cache::MARKER))
                 .execute(pool)
                 .await;
             let heard = sent.is_ok()
