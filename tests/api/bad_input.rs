@@ -2,6 +2,7 @@
 //! account. ASVS 4.0.3 V5.1.3 (input validated), V7.4.1 (generic errors with an id), V4.3.2
 //! (no directory listings or hidden files).
 
+use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, assert_problem, plain_client, spawn_app};
@@ -52,12 +53,9 @@ async fn malformed_json_missing_fields_and_wrong_types_are_client_errors() {
 async fn bodies_over_64_kib_are_refused() {
     let app = spawn_app().await;
     let huge = json!({"email": "a@example.com", "username": "big", "password": "x".repeat(70_000), "accept_terms": true});
-    let res = plain_client()
-        .post(app.at("/api/v1/signup"))
-        .json(&huge)
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(Method::POST, "/api/v1/signup", None, Some(&huge))
+        .await;
     assert_problem(res, 413, "payload_too_large").await;
 }
 
@@ -169,20 +167,19 @@ async fn control_characters_are_refused_before_the_database() {
         .await
         .unwrap();
     assert_problem(res, 401, "invalid_credentials").await;
-    let res = c
-        .patch(app.at("/api/v1/me/profile"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "bad\u{0}name"}))
-        .send()
-        .await
-        .unwrap();
+    let body = json!({"name": "bad\u{0}name"});
+    let res = app
+        .api(
+            Method::PATCH,
+            "/api/v1/me/profile",
+            Some(&token),
+            Some(&body),
+        )
+        .await;
     assert_problem(res, 422, "invalid_name").await;
-    let res = c
-        .get(app.at("/api/v1/teams/x%00y"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(Method::GET, "/api/v1/teams/x%00y", Some(&token), None)
+        .await;
     assert_problem(res, 404, "not_found").await;
     let res = app
         .post_json("/api/v1/signup", &json!({"email": "n@example.com", "username": "n-user", "password": PASSWORD, "accept_terms": true, "name": "a\u{7}b"}))

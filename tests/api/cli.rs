@@ -5,6 +5,8 @@ use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 
+use reqwest::Method;
+
 const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
 
 /// Starts `latchkey serve` in `cwd`; returns the child and the URL it printed.
@@ -132,12 +134,14 @@ async fn bench_seed_refuses_a_database_with_real_accounts() {
     assert!(!out.status.success(), "seeding a database in use must fail");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("did not make"), "{stderr}");
-    let res = crate::helpers::plain_client()
-        .post(app.at("/api/v1/login"))
-        .json(&serde_json::json!({"login": "seed0", "password": "benchmark password"}))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/login",
+            None,
+            Some(&serde_json::json!({"login": "seed0", "password": "benchmark password"})),
+        )
+        .await;
     assert_eq!(res.status(), 401);
 
     let empty = tempfile::tempdir().unwrap();

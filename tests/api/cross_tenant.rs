@@ -25,8 +25,10 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, csrf_from, link_token, plain_client, signed_in_browser, spawn_app};
-use crate::teams::{acme_with_ada_and_bob, call, verified};
+use crate::helpers::{
+    TestApp, create_team, csrf_from, link_token, plain_client, signed_in_browser, spawn_app,
+};
+use crate::teams::{acme_with_ada_and_bob, verified};
 
 mod coverage;
 
@@ -145,19 +147,14 @@ async fn world(app: &TestApp) -> World {
         } else {
             Method::PATCH
         };
-        let res = call(app, method, path, Some(&ada), Some(body)).await;
+        let res = app.api(method, path, Some(&ada), Some(&body)).await;
         assert!(res.status().is_success(), "{path}");
         answers.push(res.json::<Value>().await.unwrap());
     }
     let dan = verified(app, "dan", "dan@acme.test").await;
-    let asked = call(
-        app,
-        Method::POST,
-        "/api/v1/teams/acme/join",
-        Some(&dan),
-        None,
-    )
-    .await;
+    let asked = app
+        .api(Method::POST, "/api/v1/teams/acme/join", Some(&dan), None)
+        .await;
     assert_eq!(asked.status(), 202);
     let mail = &app.smtp.wait_for("carol@partner.test", 1).await[0];
     let invitation_link = link_token(&mail.text, "/invitations/");
@@ -173,8 +170,7 @@ async fn world(app: &TestApp) -> World {
     }
 
     let eve = verified(app, "eve", "eve@evil.test").await;
-    let team = json!({"name": "Evil", "slug": "evil"});
-    let made = call(app, Method::POST, "/api/v1/teams", Some(&eve), Some(team)).await;
+    let made = create_team(app, &eve, "Evil", "evil").await;
     assert_eq!(made.status(), 201);
     let eve_browser = signed_in_browser(app, "eve").await;
     let page = eve_browser.get(app.at("/settings/sessions")).send().await;
@@ -240,7 +236,8 @@ async fn send(app: &TestApp, w: &World, a: &Attempt) -> (u16, bool, String) {
             .body
             .as_deref()
             .map(|b| serde_json::from_str(b).expect("JSON body"));
-        call(app, a.method.clone(), &a.path, Some(&w.eve), body).await
+        app.api(a.method.clone(), &a.path, Some(&w.eve), body.as_ref())
+            .await
     } else if a.path.starts_with("/oauth/") {
         let req = plain_client().request(a.method.clone(), app.at(&a.path));
         req.form(&form(false)).send().await.unwrap()
@@ -296,7 +293,7 @@ fn comparable(problem: bool, body: &str) -> String {
 }
 
 async fn read(app: &TestApp, path: &str, token: &str) -> Value {
-    let res = call(app, Method::GET, path, Some(token), None).await;
+    let res = app.api(Method::GET, path, Some(token), None).await;
     assert_eq!(res.status(), 200, "{path}");
     res.json().await.unwrap()
 }

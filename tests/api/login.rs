@@ -4,6 +4,7 @@
 //! notices), V2.5.4 (no default accounts), V6.2.4 (rehash with new parameters). Failures never
 //! reveal whether the account exists.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, assert_problem, plain_client, spawn_app};
@@ -14,12 +15,13 @@ async fn login(
     password: &str,
     remember: bool,
 ) -> reqwest::Response {
-    plain_client()
-        .post(app.at("/api/v1/login"))
-        .json(&json!({"login": login, "password": password, "remember_me": remember}))
-        .send()
-        .await
-        .unwrap()
+    app.api(
+        Method::POST,
+        "/api/v1/login",
+        None,
+        Some(&json!({"login": login, "password": password, "remember_me": remember})),
+    )
+    .await
 }
 
 fn unix(rfc3339: &str) -> i64 {
@@ -108,12 +110,9 @@ async fn logging_out_ends_the_session_for_good() {
     let app = spawn_app().await;
     app.signup("leaver").await;
     let token = app.login_token("leaver", false).await;
-    let res = plain_client()
-        .post(app.at("/api/v1/logout"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(Method::POST, "/api/v1/logout", Some(&token), None)
+        .await;
     assert_eq!(res.status(), 204);
     assert_problem(
         app.get_bearer("/api/v1/me", &token).await,
@@ -335,12 +334,14 @@ async fn a_sign_in_from_a_new_device_is_mailed_to_the_owner() {
     assert!(mail.text.contains("/settings/sessions"));
 
     // Signing out of Chrome does not make it new again; the sign-up's client is known too.
-    let res = plain_client()
-        .delete(app.at("/api/v1/me/sessions?scope=all"))
-        .bearer_auth(chrome["token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(
+            Method::DELETE,
+            "/api/v1/me/sessions?scope=all",
+            Some(chrome["token"].as_str().unwrap()),
+            None,
+        )
+        .await;
     assert!(res.status().is_success());
     assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 401);
     login_from(&app, CHROME_MAC, &password, "/api/v1/login").await;
@@ -411,12 +412,14 @@ async fn a_breached_password_must_be_reset_before_it_signs_in() {
         .wait_for_subject("leaky@example.com", "Reset your Latchkey password")
         .await;
     let token = crate::helpers::link_token(&mail.text, "/reset/");
-    let res = plain_client()
-        .post(app.at("/api/v1/password-resets"))
-        .json(&json!({"token": token, "new_password": "a fresh and private phrase"}))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/password-resets",
+            None,
+            Some(&json!({"token": token, "new_password": "a fresh and private phrase"})),
+        )
+        .await;
     assert_eq!(res.status(), 204);
     assert_eq!(
         login(&app, "leaky", "a fresh and private phrase", false)

@@ -7,9 +7,10 @@
 mod hsm;
 mod keys;
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, assert_problem, csrf_from, plain_client, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, assert_problem, csrf_from, spawn_app};
 
 /// The code an authenticator app shows `offset` seconds from now, from `oathtool`.
 pub fn oathtool(secret: &str, offset: i64) -> String {
@@ -31,16 +32,6 @@ pub fn oathtool(secret: &str, offset: i64) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> reqwest::Response {
-    plain_client()
-        .post(app.at(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Signs up `name`, turns 2FA on with an oathtool code; returns (secret, new token, codes).
 pub async fn with_2fa(app: &TestApp, name: &str) -> (String, String, Vec<String>) {
     let token = app.signup(name).await["token"].as_str().unwrap().to_owned();
@@ -51,24 +42,26 @@ pub async fn with_2fa(app: &TestApp, name: &str) -> (String, String, Vec<String>
 /// session's new token, recovery codes).
 pub async fn enable_2fa(app: &TestApp, token: &str) -> (String, String, Vec<String>) {
     let token = token.to_owned();
-    let setup: Value = post(
-        app,
-        "/api/v1/me/mfa/totp/setup",
-        &token,
-        &json!({"password": PASSWORD}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let setup: Value = app
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/totp/setup",
+            Some(&token),
+            Some(&json!({"password": PASSWORD})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let secret = setup["secret"].as_str().unwrap().to_owned();
-    let res = post(
-        app,
-        "/api/v1/me/mfa/totp/enable",
-        &token,
-        &json!({"code": oathtool(&secret, 0)}),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/totp/enable",
+            Some(&token),
+            Some(&json!({"code": oathtool(&secret, 0)})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     let codes = body["recovery_codes"]
@@ -81,12 +74,14 @@ pub async fn enable_2fa(app: &TestApp, token: &str) -> (String, String, Vec<Stri
 }
 
 async fn password_step(app: &TestApp, login: &str) -> String {
-    let res = plain_client()
-        .post(app.at("/api/v1/login"))
-        .json(&json!({"login": login, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/login",
+            None,
+            Some(&json!({"login": login, "password": PASSWORD})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "mfa_required", "{body}");
@@ -98,12 +93,8 @@ async fn password_step(app: &TestApp, login: &str) -> String {
 }
 
 async fn second_step(app: &TestApp, body: &Value) -> reqwest::Response {
-    plain_client()
-        .post(app.at("/api/v1/login/mfa"))
-        .json(body)
-        .send()
+    app.api(Method::POST, "/api/v1/login/mfa", None, Some(body))
         .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -114,24 +105,26 @@ async fn setting_up_with_an_authenticator_app_then_signing_in_with_its_codes() {
         .unwrap()
         .to_owned();
 
-    let res = post(
-        &app,
-        "/api/v1/me/mfa/totp/setup",
-        &token,
-        &json!({"password": "not my password"}),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/totp/setup",
+            Some(&token),
+            Some(&json!({"password": "not my password"})),
+        )
+        .await;
     assert_problem(res, 403, "invalid_password").await;
-    let setup: Value = post(
-        &app,
-        "/api/v1/me/mfa/totp/setup",
-        &token,
-        &json!({"password": PASSWORD}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let setup: Value = app
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/totp/setup",
+            Some(&token),
+            Some(&json!({"password": PASSWORD})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let secret = setup["secret"].as_str().unwrap().to_owned();
     assert_eq!(secret.len(), 32, "160 bits in base32");
     let uri = setup["otpauth_uri"].as_str().unwrap();
@@ -142,13 +135,14 @@ async fn setting_up_with_an_authenticator_app_then_signing_in_with_its_codes() {
     assert!(uri.contains("issuer=Latchkey"));
     assert!(setup["qr_svg"].as_str().unwrap().contains("<svg"));
 
-    let res = post(
-        &app,
-        "/api/v1/me/mfa/totp/enable",
-        &token,
-        &json!({"code": oathtool(&secret, 0)}),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/totp/enable",
+            Some(&token),
+            Some(&json!({"code": oathtool(&secret, 0)})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let enabled: Value = res.json().await.unwrap();
     let codes = enabled["recovery_codes"].as_array().unwrap();
@@ -275,56 +269,61 @@ async fn malformed_codes_and_out_of_order_requests_are_clear_errors() {
         .as_str()
         .unwrap()
         .to_owned();
-    let res = post(
-        &app,
-        "/api/v1/me/mfa/totp/enable",
-        &token,
-        &json!({"code": "123456"}),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/totp/enable",
+            Some(&token),
+            Some(&json!({"code": "123456"})),
+        )
+        .await;
     assert_problem(res, 409, "mfa_setup_required").await;
-    let res = plain_client()
-        .delete(app.at("/api/v1/me/mfa"))
-        .bearer_auth(&token)
-        .json(&json!({"password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(
+            Method::DELETE,
+            "/api/v1/me/mfa",
+            Some(&token),
+            Some(&json!({"password": PASSWORD})),
+        )
+        .await;
     assert_problem(res, 409, "mfa_not_enabled").await;
-    let res = post(
-        &app,
-        "/api/v1/me/mfa/recovery-codes",
-        &token,
-        &json!({"password": PASSWORD}),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/recovery-codes",
+            Some(&token),
+            Some(&json!({"password": PASSWORD})),
+        )
+        .await;
     assert_problem(res, 409, "mfa_not_enabled").await;
-    post(
-        &app,
+    app.api(
+        Method::POST,
         "/api/v1/me/mfa/totp/setup",
-        &token,
-        &json!({"password": PASSWORD}),
+        Some(&token),
+        Some(&json!({"password": PASSWORD})),
     )
     .await;
     for bad in ["12345", "12a456", "1234567"] {
-        let res = post(
-            &app,
-            "/api/v1/me/mfa/totp/enable",
-            &token,
-            &json!({"code": bad}),
-        )
-        .await;
+        let res = app
+            .api(
+                Method::POST,
+                "/api/v1/me/mfa/totp/enable",
+                Some(&token),
+                Some(&json!({"code": bad})),
+            )
+            .await;
         assert_problem(res, 422, "invalid_code_format").await;
     }
 
     let (_, token, _) = with_2fa(&app, "already").await;
-    let res = post(
-        &app,
-        "/api/v1/me/mfa/totp/setup",
-        &token,
-        &json!({"password": PASSWORD}),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/totp/setup",
+            Some(&token),
+            Some(&json!({"password": PASSWORD})),
+        )
+        .await;
     assert_problem(res, 409, "mfa_already_enabled").await;
     let mfa_token = password_step(&app, "already").await;
     let res = second_step(&app, &json!({"mfa_token": mfa_token, "code": "12ab56"})).await;
@@ -339,13 +338,14 @@ async fn malformed_codes_and_out_of_order_requests_are_clear_errors() {
 async fn regenerating_codes_voids_the_old_set_and_disabling_needs_the_password() {
     let app = spawn_app().await;
     let (_, token, old) = with_2fa(&app, "renewer").await;
-    let res = post(
-        &app,
-        "/api/v1/me/mfa/recovery-codes",
-        &token,
-        &json!({"password": PASSWORD}),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/recovery-codes",
+            Some(&token),
+            Some(&json!({"password": PASSWORD})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let new: Value = res.json().await.unwrap();
     let new: Vec<String> = new["recovery_codes"]
@@ -374,28 +374,32 @@ async fn regenerating_codes_voids_the_old_set_and_disabling_needs_the_password()
     .await;
     assert_eq!(res.status(), 200);
 
-    let res = plain_client()
-        .delete(app.at("/api/v1/me/mfa"))
-        .bearer_auth(&token)
-        .json(&json!({"password": "wrong one"}))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(
+            Method::DELETE,
+            "/api/v1/me/mfa",
+            Some(&token),
+            Some(&json!({"password": "wrong one"})),
+        )
+        .await;
     assert_problem(res, 403, "invalid_password").await;
-    let res = plain_client()
-        .delete(app.at("/api/v1/me/mfa"))
-        .bearer_auth(&token)
-        .json(&json!({"password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(
+            Method::DELETE,
+            "/api/v1/me/mfa",
+            Some(&token),
+            Some(&json!({"password": PASSWORD})),
+        )
+        .await;
     assert_eq!(res.status(), 204);
-    let body: Value = plain_client()
-        .post(app.at("/api/v1/login"))
-        .json(&json!({"login": "renewer", "password": PASSWORD}))
-        .send()
+    let body: Value = app
+        .api(
+            Method::POST,
+            "/api/v1/login",
+            None,
+            Some(&json!({"login": "renewer", "password": PASSWORD})),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -422,7 +426,8 @@ async fn regenerating_codes_voids_the_old_set_and_disabling_needs_the_password()
 async fn the_totp_secret_is_not_stored_in_the_clear() {
     let app = spawn_app().await;
     if app.engine != "sqlite" {
-        return; // reads the database files directly
+        crate::helpers::skip("reads the SQLite database files directly");
+        return;
     }
     let (secret, _, codes) = with_2fa(&app, "sealed").await;
     let mut bytes = Vec::new();

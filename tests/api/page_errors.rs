@@ -1,11 +1,10 @@
 //! How pages fail: an HTML page with the normal header of whoever is signed in, worded as the
 //! API words the same refusal (one table), never problem+json to a browser.
 
+use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{
-    PASSWORD, assert_problem, csrf_from, page, plain_client, signed_in_browser, spawn_app,
-};
+use crate::helpers::{PASSWORD, assert_problem, csrf_from, page, signed_in_browser, spawn_app};
 
 /// The header of a signed-in page names the person and offers "Sign out".
 fn has_signed_in_header(html: &str, username: &str) -> bool {
@@ -70,11 +69,7 @@ async fn an_unknown_address_is_a_page_for_browsers_and_problem_json_for_scripts(
     assert!(html.contains("There is nothing at this address."), "{html}");
     assert!(has_signed_in_header(&html, "fred"), "{html}");
 
-    let res = plain_client()
-        .get(app.at("/no/such/page"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.api(Method::GET, "/no/such/page", None, None).await;
     assert_problem(res, 404, "not_found").await;
 }
 
@@ -83,13 +78,14 @@ async fn a_page_and_the_api_word_a_wrong_password_the_same() {
     let app = spawn_app().await;
     app.signup("gina").await;
     let token = app.login_token("gina", false).await;
-    let res = plain_client()
-        .post(app.at("/api/v1/me/password"))
-        .bearer_auth(&token)
-        .json(&json!({"current_password": "not my password", "new_password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/me/password",
+            Some(&token),
+            Some(&json!({"current_password": "not my password", "new_password": PASSWORD})),
+        )
+        .await;
     let body = assert_problem(res, 403, "invalid_password").await;
     let detail = body["detail"].as_str().unwrap().to_owned();
 

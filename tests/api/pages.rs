@@ -1,5 +1,6 @@
 //! The pages, driven as a browser without JavaScript would: GET a form, POST it with its token.
 
+use reqwest::Method;
 use serde_json::Value;
 
 use crate::helpers::{PASSWORD, browser_like_client, csrf_from, spawn_app};
@@ -250,23 +251,23 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 /// A password-reset page of `who`'s, as `/reset/{token}`: asks for the link as a script
 /// would, and reads it from the mail.
 async fn reset_path(app: &crate::helpers::TestApp, who: &str) -> String {
-    let challenge: latchkey::captcha::Challenge = crate::helpers::plain_client()
-        .get(app.at("/api/v1/captcha"))
-        .send()
+    let challenge: latchkey::captcha::Challenge = app
+        .api(Method::GET, "/api/v1/captcha", None, None)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
-    let res = crate::helpers::plain_client()
-        .post(app.at("/api/v1/account-recovery"))
-        .json(&serde_json::json!({
-            "email": format!("{who}@example.com"),
-            "captcha": latchkey::captcha::solve(&challenge).unwrap(),
-        }))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/account-recovery",
+            None,
+            Some(&serde_json::json!({
+                "email": format!("{who}@example.com"),
+                "captcha": latchkey::captcha::solve(&challenge).unwrap(),
+            })),
+        )
+        .await;
     assert_eq!(res.status(), 202);
     let mail = app
         .smtp

@@ -8,20 +8,16 @@ use std::path::Path;
 use std::process::Command;
 
 use latchkey::captcha::{Challenge, solve};
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    PASSWORD, TestApp, assert_problem, csrf_from, link_token, plain_client, spawn_app,
-};
+use crate::helpers::{PASSWORD, TestApp, assert_problem, csrf_from, link_token, spawn_app};
 
 const NEW_PASSWORD: &str = "a whole new passphrase";
 
 pub async fn captcha(app: &TestApp) -> Challenge {
-    plain_client()
-        .get(app.at("/api/v1/captcha"))
-        .send()
+    app.api(Method::GET, "/api/v1/captcha", None, None)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap()
@@ -32,23 +28,25 @@ pub async fn solved(app: &TestApp) -> String {
 }
 
 pub async fn recover(app: &TestApp, email: &str, captcha: &str) -> reqwest::Response {
-    plain_client()
-        .post(app.at("/api/v1/account-recovery"))
-        .json(&json!({"email": email, "captcha": captcha}))
-        .send()
-        .await
-        .unwrap()
+    app.api(
+        Method::POST,
+        "/api/v1/account-recovery",
+        None,
+        Some(&json!({"email": email, "captcha": captcha})),
+    )
+    .await
 }
 
 pub async fn login_status(app: &TestApp, login: &str, password: &str) -> u16 {
-    plain_client()
-        .post(app.at("/api/v1/login"))
-        .json(&json!({"login": login, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    app.api(
+        Method::POST,
+        "/api/v1/login",
+        None,
+        Some(&json!({"login": login, "password": password})),
+    )
+    .await
+    .status()
+    .as_u16()
 }
 
 #[tokio::test]
@@ -74,19 +72,23 @@ async fn a_forgotten_password_is_reset_from_the_mailed_link() {
     let token = link_token(&mail.text, "/reset/");
     assert!(token.starts_with("lkp_"));
 
-    let res = plain_client()
-        .post(app.at("/api/v1/password-resets"))
-        .json(&json!({"token": token, "new_password": "password1234"}))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/password-resets",
+            None,
+            Some(&json!({"token": token, "new_password": "password1234"})),
+        )
+        .await;
     assert_problem(res, 422, "password_too_common").await;
-    let res = plain_client()
-        .post(app.at("/api/v1/password-resets"))
-        .json(&json!({"token": token, "new_password": NEW_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/password-resets",
+            None,
+            Some(&json!({"token": token, "new_password": NEW_PASSWORD})),
+        )
+        .await;
     assert_eq!(res.status(), 204);
     assert_eq!(
         app.get_bearer("/api/v1/me", &other).await.status(),
@@ -95,12 +97,14 @@ async fn a_forgotten_password_is_reset_from_the_mailed_link() {
     );
     assert_eq!(login_status(&app, "forgetter", PASSWORD).await, 401);
     assert_eq!(login_status(&app, "forgetter", NEW_PASSWORD).await, 200);
-    let again = plain_client()
-        .post(app.at("/api/v1/password-resets"))
-        .json(&json!({"token": token, "new_password": "yet another passphrase"}))
-        .send()
-        .await
-        .unwrap();
+    let again = app
+        .api(
+            Method::POST,
+            "/api/v1/password-resets",
+            None,
+            Some(&json!({"token": token, "new_password": "yet another passphrase"})),
+        )
+        .await;
     assert_problem(again, 400, "invalid_token").await;
     let notice = app
         .smtp
@@ -127,14 +131,13 @@ async fn resetting_voids_every_other_outstanding_reset_link() {
     let mails = app.smtp.wait_for("twice@example.com", 3).await;
     let first = link_token(&mails[1].text, "/reset/");
     let second = link_token(&mails[2].text, "/reset/");
-    let reset = |t: String| {
-        plain_client()
-            .post(app.at("/api/v1/password-resets"))
-            .json(&json!({"token": t, "new_password": NEW_PASSWORD}))
-            .send()
+    let reset = async |t: String| {
+        let body = json!({"token": t, "new_password": NEW_PASSWORD});
+        app.api(Method::POST, "/api/v1/password-resets", None, Some(&body))
+            .await
     };
-    assert_eq!(reset(second).await.unwrap().status(), 204);
-    assert_problem(reset(first).await.unwrap(), 400, "invalid_token").await;
+    assert_eq!(reset(second).await.status(), 204);
+    assert_problem(reset(first).await, 400, "invalid_token").await;
 }
 
 #[tokio::test]
@@ -311,20 +314,26 @@ async fn a_password_reset_leaves_two_factor_on() {
         .smtp
         .wait_for_subject("guarded@example.com", "Reset your Latchkey password")
         .await;
-    let res = plain_client()
-        .post(app.at("/api/v1/password-resets"))
-        .json(&json!({"token": link_token(&mail.text, "/reset/"), "new_password": NEW_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/password-resets",
+            None,
+            Some(
+                &json!({"token": link_token(&mail.text, "/reset/"), "new_password": NEW_PASSWORD}),
+            ),
+        )
+        .await;
     assert_eq!(res.status(), 204);
 
-    let res = plain_client()
-        .post(app.at("/api/v1/login"))
-        .json(&json!({"login": "guarded", "password": NEW_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/login",
+            None,
+            Some(&json!({"login": "guarded", "password": NEW_PASSWORD})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "mfa_required", "{body}");
@@ -334,12 +343,16 @@ async fn a_password_reset_leaves_two_factor_on() {
     );
 
     // The authenticator's next code (the current step was spent turning 2FA on) finishes it.
-    let res = plain_client()
-        .post(app.at("/api/v1/login/mfa"))
-        .json(&json!({"mfa_token": body["mfa_token"], "code": crate::mfa::oathtool(&secret, 30)}))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/login/mfa",
+            None,
+            Some(
+                &json!({"mfa_token": body["mfa_token"], "code": crate::mfa::oathtool(&secret, 30)}),
+            ),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let signed_in: Value = res.json().await.unwrap();
     let me: Value = app
@@ -389,11 +402,10 @@ async fn the_recovery_mail_never_contains_the_password() {
 async fn a_reset_link_expires_after_thirty_minutes() {
     let app = spawn_app().await;
     app.signup("tardy").await;
-    let reset = |token: String| {
-        plain_client()
-            .post(app.at("/api/v1/password-resets"))
-            .json(&json!({"token": token, "new_password": NEW_PASSWORD}))
-            .send()
+    let reset = async |token: String| {
+        let body = json!({"token": token, "new_password": NEW_PASSWORD});
+        app.api(Method::POST, "/api/v1/password-resets", None, Some(&body))
+            .await
     };
 
     recover(&app, "tardy@example.com", &solved(&app).await).await;
@@ -401,7 +413,7 @@ async fn a_reset_link_expires_after_thirty_minutes() {
     let stale = link_token(&mails[1].text, "/reset/");
     app.execute_sql("UPDATE password_resets SET expires_at = expires_at - 1801")
         .await;
-    assert_problem(reset(stale).await.unwrap(), 400, "invalid_token").await;
+    assert_problem(reset(stale).await, 400, "invalid_token").await;
     assert_eq!(login_status(&app, "tardy", PASSWORD).await, 200);
 
     recover(&app, "tardy@example.com", &solved(&app).await).await;
@@ -410,6 +422,6 @@ async fn a_reset_link_expires_after_thirty_minutes() {
     // 29 minutes and a half later, the link still works.
     app.execute_sql("UPDATE password_resets SET expires_at = expires_at - 1770")
         .await;
-    assert_eq!(reset(fresh).await.unwrap().status(), 204);
+    assert_eq!(reset(fresh).await.status(), 204);
     assert_eq!(login_status(&app, "tardy", NEW_PASSWORD).await, 200);
 }

@@ -19,8 +19,8 @@ use authenticator::{ask_key, plug_in_key, webauthn};
 
 use crate::browser::{browser, fill, page_text, wait_for_path};
 use crate::helpers::{
-    PASSWORD, TestApp, assert_problem, csrf_from, free_port, page, plain_client, signed_in_browser,
-    spawn_app, spawn_app_with,
+    PASSWORD, TestApp, assert_problem, csrf_from, free_port, page, signed_in_browser, spawn_app,
+    spawn_app_with,
 };
 use crate::mfa::{enable_2fa, oathtool, with_2fa};
 
@@ -34,32 +34,16 @@ async fn spawn_on_localhost() -> TestApp {
     .await
 }
 
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Value,
-) -> reqwest::Response {
-    plain_client()
-        .request(method, app.at(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Registers a key for the account of `token` through the API; returns its id.
 async fn register(app: &TestApp, b: &Client, token: &str, name: &str) -> String {
-    let begun = call(
-        app,
-        Method::POST,
-        "/api/v1/me/mfa/security-keys/registration",
-        token,
-        json!({"password": PASSWORD, "name": name}),
-    )
-    .await;
+    let begun = app
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/security-keys/registration",
+            Some(token),
+            Some(&json!({"password": PASSWORD, "name": name})),
+        )
+        .await;
     assert_eq!(begun.status(), 200);
     let options: Value = begun.json().await.unwrap();
     // V2.9.3: only approved signature algorithms (ECDSA P-256/384/521, RSA PKCS#1 v1.5 with
@@ -73,14 +57,14 @@ async fn register(app: &TestApp, b: &Client, token: &str, name: &str) -> String 
     }
     assert!(challenge_bits(&options["public_key"]) >= 64);
     let credential = ask_key(b, "create", &options["public_key"]).await;
-    let added = call(
-        app,
-        Method::POST,
-        "/api/v1/me/mfa/security-keys",
-        token,
-        json!({"credential": credential}),
-    )
-    .await;
+    let added = app
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/security-keys",
+            Some(token),
+            Some(&json!({"credential": credential})),
+        )
+        .await;
     assert_eq!(added.status(), 201);
     let added: Value = added.json().await.unwrap();
     assert_eq!(added["name"], name);
@@ -89,12 +73,14 @@ async fn register(app: &TestApp, b: &Client, token: &str, name: &str) -> String 
 
 /// The password step over the API; returns the `mfa_token` and the methods offered.
 async fn password_step(app: &TestApp, login: &str) -> (String, Value) {
-    let res = plain_client()
-        .post(app.at("/api/v1/login"))
-        .json(&json!({"login": login, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/login",
+            None,
+            Some(&json!({"login": login, "password": PASSWORD})),
+        )
+        .await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "mfa_required", "{body}");
     (
@@ -114,12 +100,13 @@ fn challenge_bits(options: &Value) -> usize {
 }
 
 async fn ask_challenge(app: &TestApp, mfa_token: &str) -> reqwest::Response {
-    plain_client()
-        .post(app.at("/api/v1/login/mfa/security-key"))
-        .json(&json!({"mfa_token": mfa_token}))
-        .send()
-        .await
-        .unwrap()
+    app.api(
+        Method::POST,
+        "/api/v1/login/mfa/security-key",
+        None,
+        Some(&json!({"mfa_token": mfa_token})),
+    )
+    .await
 }
 
 async fn challenge(app: &TestApp, mfa_token: &str) -> Value {
@@ -136,12 +123,13 @@ async fn sign_in_with_key(app: &TestApp, b: &Client, login: &str) -> reqwest::Re
 }
 
 async fn answer_step(app: &TestApp, mfa_token: &str, answer: &Value) -> reqwest::Response {
-    plain_client()
-        .post(app.at("/api/v1/login/mfa"))
-        .json(&json!({"mfa_token": mfa_token, "security_key": answer}))
-        .send()
-        .await
-        .unwrap()
+    app.api(
+        Method::POST,
+        "/api/v1/login/mfa",
+        None,
+        Some(&json!({"mfa_token": mfa_token, "security_key": answer})),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -204,12 +192,12 @@ async fn a_security_key_is_added_and_signs_in_through_the_pages() {
     assert!(keys[0]["last_used_at"].is_string(), "{keys}");
 
     // Keys come on top of the app: turning 2FA off takes them away too.
-    let off = call(
-        &app,
+    let password = json!({"password": PASSWORD});
+    let off = app.api(
         Method::DELETE,
         "/api/v1/me/mfa",
-        &token,
-        json!({"password": PASSWORD}),
+        Some(&token),
+        Some(&password),
     );
     assert_eq!(off.await.status(), 204);
     let keys = app.get_json("/api/v1/me/mfa/security-keys", &token).await;
@@ -269,10 +257,14 @@ async fn each_challenge_is_answered_once_and_a_removed_key_no_longer_signs_in() 
         .to_owned();
     let path = format!("/api/v1/me/mfa/security-keys/{key}");
     let body = json!({"password": PASSWORD});
-    let res = call(&app, Method::DELETE, &path, &eve, body.clone()).await;
+    let res = app
+        .api(Method::DELETE, &path, Some(&eve), Some(&body))
+        .await;
     assert_problem(res, 404, "not_found").await;
     let made_up = format!("/api/v1/me/mfa/security-keys/{}", uuid::Uuid::new_v4());
-    let res = call(&app, Method::DELETE, &made_up, &eve, body.clone()).await;
+    let res = app
+        .api(Method::DELETE, &made_up, Some(&eve), Some(&body))
+        .await;
     assert_problem(res, 404, "not_found").await;
     let eve_browser = signed_in_browser(&app, "eve").await;
     let (_, html) = page(&eve_browser, &app, "/settings/account").await;
@@ -293,9 +285,13 @@ async fn each_challenge_is_answered_once_and_a_removed_key_no_longer_signs_in() 
     assert_eq!(methods[2], "security_key", "the key is still there");
 
     let wrong = json!({"password": "not the password"});
-    let res = call(&app, Method::DELETE, &path, &token, wrong).await;
+    let res = app
+        .api(Method::DELETE, &path, Some(&token), Some(&wrong))
+        .await;
     assert_problem(res, 403, "invalid_password").await;
-    let res = call(&app, Method::DELETE, &path, &token, body).await;
+    let res = app
+        .api(Method::DELETE, &path, Some(&token), Some(&body))
+        .await;
     assert_eq!(res.status(), 204);
     let (mfa_token, methods) = password_step(&app, "ada").await;
     assert_eq!(methods, json!(["totp", "recovery_code"]));
@@ -360,27 +356,27 @@ async fn security_keys_need_two_factor_a_name_and_a_domain_name() {
         .as_str()
         .unwrap()
         .to_owned();
-    let begin = |body: Value| {
-        call(
-            &app,
+    let begin = async |body: Value| {
+        app.api(
             Method::POST,
             "/api/v1/me/mfa/security-keys/registration",
-            &token,
-            body,
+            Some(&token),
+            Some(&body),
         )
+        .await
     };
     let named = json!({"password": PASSWORD, "name": "Blue key"});
     assert_problem(begin(named.clone()).await, 409, "mfa_not_enabled").await;
 
     let (_, token, _) = enable_2fa(&app, &token).await;
-    let begin = |body: Value| {
-        call(
-            &app,
+    let begin = async |body: Value| {
+        app.api(
             Method::POST,
             "/api/v1/me/mfa/security-keys/registration",
-            &token,
-            body,
+            Some(&token),
+            Some(&body),
         )
+        .await
     };
     let long = "k".repeat(65);
     for (name, code) in [
@@ -396,14 +392,15 @@ async fn security_keys_need_two_factor_a_name_and_a_domain_name() {
     let res = begin(json!({"password": "wrong", "name": "Blue key"})).await;
     assert_problem(res, 403, "invalid_password").await;
 
-    let finish = |credential: Value| {
-        call(
-            &app,
+    let finish = async |credential: Value| {
+        let body = json!({"credential": credential});
+        app.api(
             Method::POST,
             "/api/v1/me/mfa/security-keys",
-            &token,
-            json!({"credential": credential}),
+            Some(&token),
+            Some(&body),
         )
+        .await
     };
     let res = finish(json!({"id": "x"})).await;
     let body = assert_problem(res, 422, "webauthn_malformed").await;
@@ -425,13 +422,13 @@ async fn security_keys_need_two_factor_a_name_and_a_domain_name() {
     // Reached by IP address, as `latchkey serve` is by default: browsers refuse WebAuthn there.
     let by_ip = spawn_app().await;
     let (_, token, _) = with_2fa(&by_ip, "bob").await;
-    let res = call(
-        &by_ip,
-        Method::POST,
-        "/api/v1/me/mfa/security-keys/registration",
-        &token,
-        named,
-    )
-    .await;
+    let res = by_ip
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/security-keys/registration",
+            Some(&token),
+            Some(&named),
+        )
+        .await;
     assert_problem(res, 409, "security_keys_unavailable").await;
 }

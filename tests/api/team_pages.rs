@@ -1,30 +1,24 @@
 //! The team pages, driven as a browser without JavaScript would.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, browser_like_client, csrf_from, link_token, page, signed_in_browser, spawn_app,
+    PASSWORD, browser_like_client, create_team, csrf_from, link_token, page, signed_in_browser,
+    spawn_app,
 };
-use crate::teams::{call, verified};
+use crate::teams::verified;
 
 #[tokio::test]
 async fn onboarding_offers_the_company_team_and_the_header_switches_to_it() {
     let app = spawn_app().await;
     let ada = verified(&app, "ada", "ada@acme.test").await;
-    call(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/teams",
-        Some(&ada),
-        Some(json!({"name": "Acme Eng", "slug": "acme-eng"})),
-    )
-    .await;
-    call(
-        &app,
-        reqwest::Method::PATCH,
+    create_team(&app, &ada, "Acme Eng", "acme-eng").await;
+    app.api(
+        Method::PATCH,
         "/api/v1/teams/acme-eng",
         Some(&ada),
-        Some(json!({"discovery_enabled": true})),
+        Some(&json!({"discovery_enabled": true})),
     )
     .await;
     verified(&app, "bob", "bob@acme.test").await;
@@ -137,14 +131,7 @@ async fn an_invited_newcomer_signs_up_through_the_link_and_lands_in_the_team() {
 async fn team_settings_refuse_free_mail_discovery_and_outsiders_see_nothing() {
     let app = spawn_app().await;
     let carol = verified(&app, "carol", "carol@gmail.com").await;
-    call(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/teams",
-        Some(&carol),
-        Some(json!({"name": "Carol Co", "slug": "carol-co"})),
-    )
-    .await;
+    create_team(&app, &carol, "Carol Co", "carol-co").await;
     let c = signed_in_browser(&app, "carol").await;
     let (_, html) = page(&c, &app, "/teams/carol-co/settings").await;
     let res = c
@@ -203,16 +190,11 @@ async fn roles_change_on_the_members_page_and_the_last_admin_stays() {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let roles: Vec<Value> = call(
-        &app,
-        reqwest::Method::GET,
-        "/api/v1/teams/acme/members",
-        Some(&ada),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let roles: Vec<Value> = app
+        .api(Method::GET, "/api/v1/teams/acme/members", Some(&ada), None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(roles.iter().all(|m| m["role"] == "admin"), "{roles:?}");
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::helpers::{assert_problem, spawn_app};
 use crate::mfa::enable_2fa;
-use crate::teams::{acme_with_ada_and_bob, call};
+use crate::teams::acme_with_ada_and_bob;
 
 #[tokio::test]
 async fn a_team_that_requires_two_factor_refuses_admins_without_it() {
@@ -15,38 +15,38 @@ async fn a_team_that_requires_two_factor_refuses_admins_without_it() {
     let require = json!({"require_2fa": true});
 
     // Nobody can require of others what they do not use themselves.
-    let res = call(
-        &app,
-        Method::PATCH,
-        "/api/v1/teams/acme",
-        Some(&ada),
-        Some(require.clone()),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::PATCH,
+            "/api/v1/teams/acme",
+            Some(&ada),
+            Some(&require),
+        )
+        .await;
     assert_problem(res, 403, "two_factor_required").await;
     let (_, ada, _) = enable_2fa(&app, &ada).await;
-    let res = call(
-        &app,
-        Method::PATCH,
-        "/api/v1/teams/acme",
-        Some(&ada),
-        Some(require),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::PATCH,
+            "/api/v1/teams/acme",
+            Some(&ada),
+            Some(&require),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.json::<serde_json::Value>().await.unwrap()["require_2fa"],
         true
     );
 
-    let res = call(
-        &app,
-        Method::PATCH,
-        "/api/v1/teams/acme/members/bob",
-        Some(&ada),
-        Some(json!({"role": "admin"})),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::PATCH,
+            "/api/v1/teams/acme/members/bob",
+            Some(&ada),
+            Some(&json!({"role": "admin"})),
+        )
+        .await;
     assert_eq!(res.status(), 204);
 
     // Bob is an admin now, but without 2FA no admin action is his...
@@ -76,23 +76,27 @@ async fn a_team_that_requires_two_factor_refuses_admins_without_it() {
         ),
     ];
     for (method, path, body) in attempts {
-        let res = call(&app, method.clone(), path, Some(&bob), body).await;
+        let res = app
+            .api(method.clone(), path, Some(&bob), body.as_ref())
+            .await;
         assert_problem(res, 403, "two_factor_required").await;
     }
     // ...while what members may do still works, and nothing changed.
-    let team = call(&app, Method::GET, "/api/v1/teams/acme", Some(&bob), None).await;
+    let team = app
+        .api(Method::GET, "/api/v1/teams/acme", Some(&bob), None)
+        .await;
     assert_eq!(team.status(), 200);
     let team: serde_json::Value = team.json().await.unwrap();
     assert_eq!(team["name"], "Acme");
     assert_eq!(team["role"], "admin");
-    let invitations = call(
-        &app,
-        Method::GET,
-        "/api/v1/teams/acme/invitations",
-        Some(&ada),
-        None,
-    )
-    .await;
+    let invitations = app
+        .api(
+            Method::GET,
+            "/api/v1/teams/acme/invitations",
+            Some(&ada),
+            None,
+        )
+        .await;
     assert_eq!(
         invitations.json::<serde_json::Value>().await.unwrap(),
         json!([])
@@ -100,14 +104,14 @@ async fn a_team_that_requires_two_factor_refuses_admins_without_it() {
 
     // With 2FA on, Bob acts as an admin again.
     let (_, bob, _) = enable_2fa(&app, &bob).await;
-    let res = call(
-        &app,
-        Method::PATCH,
-        "/api/v1/teams/acme",
-        Some(&bob),
-        Some(json!({"name": "Acme Corp"})),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::PATCH,
+            "/api/v1/teams/acme",
+            Some(&bob),
+            Some(&json!({"name": "Acme Corp"})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
 }
 
@@ -138,7 +142,9 @@ async fn the_team_settings_page_explains_why_it_cannot_require_two_factor_yet() 
             .unwrap()
             .contains("two-factor authentication")
     );
-    let team = call(&app, Method::GET, "/api/v1/teams/acme", Some(&ada), None).await;
+    let team = app
+        .api(Method::GET, "/api/v1/teams/acme", Some(&ada), None)
+        .await;
     let team: serde_json::Value = team.json().await.unwrap();
     assert_eq!(team["require_2fa"], false, "nothing was saved");
 }

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, assert_problem, link_token, plain_client};
+use crate::helpers::{PASSWORD, TestApp, assert_problem, create_team, invite, link_token};
 
 /// Signs up with `email`, confirms it from the mail, returns a bearer token.
 pub async fn verified(app: &TestApp, username: &str, email: &str) -> String {
@@ -23,23 +23,6 @@ pub async fn verified(app: &TestApp, username: &str, email: &str) -> String {
         .error_for_status()
         .unwrap();
     token
-}
-
-pub async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = plain_client().request(method, app.at(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.unwrap()
 }
 
 /// Team `acme`: ada (admin) created it and turned discovery on; bob (member) joined.
@@ -63,7 +46,7 @@ pub async fn acme_with_ada_and_bob(app: &TestApp) -> (String, String) {
     ];
     for (method, path, token, body) in steps {
         assert!(
-            call(app, method, path, Some(token), body)
+            app.api(method, path, Some(token), body.as_ref())
                 .await
                 .status()
                 .is_success(),
@@ -88,86 +71,46 @@ async fn two_people_on_one_company_domain_find_and_join_one_team() {
         .as_str()
         .unwrap()
         .to_owned();
-    let res = call(
-        &app,
-        Method::POST,
-        "/api/v1/teams",
-        Some(&unverified),
-        Some(json!({"name": "X", "slug": "xx"})),
-    )
-    .await;
+    let res = create_team(&app, &unverified, "X", "xx").await;
     assert_problem(res, 403, "email_unverified").await;
 
     let ada = verified(&app, "ada", "ada@acme.test").await;
-    let res = call(
-        &app,
-        Method::POST,
-        "/api/v1/teams",
-        Some(&ada),
-        Some(json!({"name": "Acme QA", "slug": "acme-qa"})),
-    )
-    .await;
+    let res = create_team(&app, &ada, "Acme QA", "acme-qa").await;
     assert_eq!(res.status(), 201);
     let team: Value = res.json().await.unwrap();
     assert_eq!(team["role"], "admin");
     assert_eq!(team["discovery_enabled"], false);
-    let res = call(
-        &app,
-        Method::POST,
-        "/api/v1/teams",
-        Some(&ada),
-        Some(json!({"name": "Again", "slug": "acme-qa"})),
-    )
-    .await;
+    let res = create_team(&app, &ada, "Again", "acme-qa").await;
     assert_problem(res, 409, "slug_taken").await;
-    let res = call(
-        &app,
-        Method::POST,
-        "/api/v1/teams",
-        Some(&ada),
-        Some(json!({"name": "Bad", "slug": "settings"})),
-    )
-    .await;
+    let res = create_team(&app, &ada, "Bad", "settings").await;
     assert_problem(res, 422, "slug_reserved").await;
 
     let bob = verified(&app, "bob", "bob@ACME.test").await;
     assert!(
         names(
-            call(
-                &app,
-                Method::GET,
-                "/api/v1/teams/discoverable",
-                Some(&bob),
-                None
-            )
-            .await,
+            app.api(Method::GET, "/api/v1/teams/discoverable", Some(&bob), None)
+                .await,
             "slug"
         )
         .await
         .is_empty()
     );
     assert_problem(
-        call(
-            &app,
-            Method::POST,
-            "/api/v1/teams/acme-qa/join",
-            Some(&bob),
-            None,
-        )
-        .await,
+        app.api(Method::POST, "/api/v1/teams/acme-qa/join", Some(&bob), None)
+            .await,
         404,
         "not_found",
     )
     .await;
 
-    let res = call(
-        &app,
-        Method::PATCH,
-        "/api/v1/teams/acme-qa",
-        Some(&ada),
-        Some(json!({"discovery_enabled": true})),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::PATCH,
+            "/api/v1/teams/acme-qa",
+            Some(&ada),
+            Some(&json!({"discovery_enabled": true})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.json::<Value>().await.unwrap()["discovery_domain"],
@@ -175,32 +118,20 @@ async fn two_people_on_one_company_domain_find_and_join_one_team() {
     );
     assert_eq!(
         names(
-            call(
-                &app,
-                Method::GET,
-                "/api/v1/teams/discoverable",
-                Some(&bob),
-                None
-            )
-            .await,
+            app.api(Method::GET, "/api/v1/teams/discoverable", Some(&bob), None)
+                .await,
             "slug"
         )
         .await,
         ["acme-qa"]
     );
-    let res = call(
-        &app,
-        Method::POST,
-        "/api/v1/teams/acme-qa/join",
-        Some(&bob),
-        None,
-    )
-    .await;
+    let res = app
+        .api(Method::POST, "/api/v1/teams/acme-qa/join", Some(&bob), None)
+        .await;
     assert_eq!(res.status(), 201);
     assert_eq!(
         names(
-            call(
-                &app,
+            app.api(
                 Method::GET,
                 "/api/v1/teams/acme-qa/members",
                 Some(&bob),
@@ -219,28 +150,16 @@ async fn two_people_on_one_company_domain_find_and_join_one_team() {
     let eve = verified(&app, "eve", "eve@other.test").await;
     assert!(
         names(
-            call(
-                &app,
-                Method::GET,
-                "/api/v1/teams/discoverable",
-                Some(&eve),
-                None
-            )
-            .await,
+            app.api(Method::GET, "/api/v1/teams/discoverable", Some(&eve), None)
+                .await,
             "slug"
         )
         .await
         .is_empty()
     );
     assert_problem(
-        call(
-            &app,
-            Method::POST,
-            "/api/v1/teams/acme-qa/join",
-            Some(&eve),
-            None,
-        )
-        .await,
+        app.api(Method::POST, "/api/v1/teams/acme-qa/join", Some(&eve), None)
+            .await,
         404,
         "not_found",
     )
@@ -251,22 +170,15 @@ async fn two_people_on_one_company_domain_find_and_join_one_team() {
 async fn free_mail_domains_can_never_be_discoverable() {
     let app = crate::helpers::spawn_app().await;
     let carol = verified(&app, "carol", "carol@gmail.com").await;
-    call(
-        &app,
-        Method::POST,
-        "/api/v1/teams",
-        Some(&carol),
-        Some(json!({"name": "Carol's", "slug": "carols"})),
-    )
-    .await;
-    let res = call(
-        &app,
-        Method::PATCH,
-        "/api/v1/teams/carols",
-        Some(&carol),
-        Some(json!({"discovery_enabled": true})),
-    )
-    .await;
+    create_team(&app, &carol, "Carol's", "carols").await;
+    let res = app
+        .api(
+            Method::PATCH,
+            "/api/v1/teams/carols",
+            Some(&carol),
+            Some(&json!({"discovery_enabled": true})),
+        )
+        .await;
     assert_problem(res, 422, "free_mail_domain").await;
 }
 
@@ -274,43 +186,30 @@ async fn free_mail_domains_can_never_be_discoverable() {
 async fn teams_that_need_approval_take_requests() {
     let app = crate::helpers::spawn_app().await;
     let ada = verified(&app, "ada", "ada@corp.test").await;
-    call(
-        &app,
-        Method::POST,
-        "/api/v1/teams",
-        Some(&ada),
-        Some(json!({"name": "Corp", "slug": "corp"})),
-    )
-    .await;
-    call(
-        &app,
+    create_team(&app, &ada, "Corp", "corp").await;
+    app.api(
         Method::PATCH,
         "/api/v1/teams/corp",
         Some(&ada),
-        Some(json!({"discovery_enabled": true, "join_policy": "approval"})),
+        Some(&json!({"discovery_enabled": true, "join_policy": "approval"})),
     )
     .await;
     let bob = verified(&app, "bob", "bob@corp.test").await;
-    let res = call(
-        &app,
-        Method::POST,
-        "/api/v1/teams/corp/join",
-        Some(&bob),
-        None,
-    )
-    .await;
+    let res = app
+        .api(Method::POST, "/api/v1/teams/corp/join", Some(&bob), None)
+        .await;
     assert_eq!(res.status(), 202);
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "requested");
     assert_problem(
-        call(&app, Method::GET, "/api/v1/teams/corp", Some(&bob), None).await,
+        app.api(Method::GET, "/api/v1/teams/corp", Some(&bob), None)
+            .await,
         404,
         "not_found",
     )
     .await;
     assert_eq!(
         names(
-            call(
-                &app,
+            app.api(
                 Method::GET,
                 "/api/v1/teams/corp/join-requests",
                 Some(&ada),
@@ -323,8 +222,7 @@ async fn teams_that_need_approval_take_requests() {
         ["bob"]
     );
     assert_eq!(
-        call(
-            &app,
+        app.api(
             Method::POST,
             "/api/v1/teams/corp/join-requests/bob",
             Some(&ada),
@@ -335,7 +233,7 @@ async fn teams_that_need_approval_take_requests() {
         204
     );
     assert_eq!(
-        call(&app, Method::GET, "/api/v1/teams/corp", Some(&bob), None)
+        app.api(Method::GET, "/api/v1/teams/corp", Some(&bob), None)
             .await
             .status(),
         200
@@ -346,22 +244,8 @@ async fn teams_that_need_approval_take_requests() {
 async fn an_invitation_brings_in_an_outside_collaborator_even_without_an_account() {
     let app = crate::helpers::spawn_app().await;
     let ada = verified(&app, "ada", "ada@acme.test").await;
-    call(
-        &app,
-        Method::POST,
-        "/api/v1/teams",
-        Some(&ada),
-        Some(json!({"name": "Acme", "slug": "acme"})),
-    )
-    .await;
-    let res = call(
-        &app,
-        Method::POST,
-        "/api/v1/teams/acme/invitations",
-        Some(&ada),
-        Some(json!({"email": "Guest@Freelance.test", "role": "member"})),
-    )
-    .await;
+    create_team(&app, &ada, "Acme", "acme").await;
+    let res = invite(&app, &ada, "acme", "Guest@Freelance.test", "member").await;
     assert_eq!(res.status(), 201);
     let mail = app
         .smtp
@@ -375,14 +259,14 @@ async fn an_invitation_brings_in_an_outside_collaborator_even_without_an_account
 
     // Someone else cannot use it.
     let mallory = verified(&app, "mallory", "mallory@other.test").await;
-    let res = call(
-        &app,
-        Method::POST,
-        &format!("/api/v1/invitations/{token}/accept"),
-        Some(&mallory),
-        None,
-    )
-    .await;
+    let res = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/invitations/{token}/accept"),
+            Some(&mallory),
+            None,
+        )
+        .await;
     assert_problem(res, 403, "invitation_email_mismatch").await;
 
     // Signing up through the link with the invited address joins and confirms at once.
@@ -396,21 +280,22 @@ async fn an_invitation_brings_in_an_outside_collaborator_even_without_an_account
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["user"]["email_verified"], true);
     let guest = body["token"].as_str().unwrap();
-    let teams: Vec<Value> = call(&app, Method::GET, "/api/v1/teams", Some(guest), None)
+    let teams: Vec<Value> = app
+        .api(Method::GET, "/api/v1/teams", Some(guest), None)
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(teams[0]["slug"], "acme");
     assert_eq!(teams[0]["role"], "member");
-    let res = call(
-        &app,
-        Method::POST,
-        &format!("/api/v1/invitations/{token}/accept"),
-        Some(guest),
-        None,
-    )
-    .await;
+    let res = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/invitations/{token}/accept"),
+            Some(guest),
+            None,
+        )
+        .await;
     assert_problem(res, 400, "invalid_token").await;
 }
 
@@ -419,30 +304,16 @@ async fn invitations_are_listed_resent_revoked_and_accepted_once() {
     let app = crate::helpers::spawn_app().await;
     let ada = verified(&app, "ada", "ada@acme.test").await;
     let dan = verified(&app, "dan", "dan@acme.test").await;
-    call(
-        &app,
-        Method::POST,
-        "/api/v1/teams",
-        Some(&ada),
-        Some(json!({"name": "Acme", "slug": "acme"})),
-    )
-    .await;
-    let inv: Value = call(
-        &app,
-        Method::POST,
-        "/api/v1/teams/acme/invitations",
-        Some(&ada),
-        Some(json!({"email": "dan@acme.test", "role": "billing"})),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    create_team(&app, &ada, "Acme", "acme").await;
+    let inv: Value = invite(&app, &ada, "acme", "dan@acme.test", "billing")
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = inv["id"].as_str().unwrap();
     assert_eq!(
         names(
-            call(
-                &app,
+            app.api(
                 Method::GET,
                 "/api/v1/teams/acme/invitations",
                 Some(&ada),
@@ -459,8 +330,7 @@ async fn invitations_are_listed_resent_revoked_and_accepted_once() {
         "/invitations/",
     );
     assert_eq!(
-        call(
-            &app,
+        app.api(
             Method::POST,
             &format!("/api/v1/teams/acme/invitations/{id}/resend"),
             Some(&ada),
@@ -474,71 +344,58 @@ async fn invitations_are_listed_resent_revoked_and_accepted_once() {
         &app.smtp.wait_for("dan@acme.test", 3).await[2].text,
         "/invitations/",
     );
-    let res = call(
-        &app,
-        Method::POST,
-        &format!("/api/v1/invitations/{first}/accept"),
-        Some(&dan),
-        None,
-    )
-    .await;
+    let res = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/invitations/{first}/accept"),
+            Some(&dan),
+            None,
+        )
+        .await;
     assert_problem(res, 400, "invalid_token").await;
-    let res = call(
-        &app,
-        Method::POST,
-        &format!("/api/v1/invitations/{second}/accept"),
-        Some(&dan),
-        None,
-    )
-    .await;
+    let res = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/invitations/{second}/accept"),
+            Some(&dan),
+            None,
+        )
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["role"], "billing");
 
-    let inv: Value = call(
-        &app,
-        Method::POST,
-        "/api/v1/teams/acme/invitations",
-        Some(&ada),
-        Some(json!({"email": "later@x.test", "role": "member"})),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let res = call(
-        &app,
-        Method::DELETE,
-        &format!(
-            "/api/v1/teams/acme/invitations/{}",
-            inv["id"].as_str().unwrap()
-        ),
-        Some(&ada),
-        None,
-    )
-    .await;
+    let inv: Value = invite(&app, &ada, "acme", "later@x.test", "member")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = app
+        .api(
+            Method::DELETE,
+            &format!(
+                "/api/v1/teams/acme/invitations/{}",
+                inv["id"].as_str().unwrap()
+            ),
+            Some(&ada),
+            None,
+        )
+        .await;
     assert_eq!(res.status(), 204);
     let revoked = link_token(
         &app.smtp.wait_for("later@x.test", 1).await[0].text,
         "/invitations/",
     );
     let later = verified(&app, "later", "later@x.test").await;
-    let res = call(
-        &app,
-        Method::POST,
-        &format!("/api/v1/invitations/{revoked}/accept"),
-        Some(&later),
-        None,
-    )
-    .await;
+    let res = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/invitations/{revoked}/accept"),
+            Some(&later),
+            None,
+        )
+        .await;
     assert_problem(res, 400, "invalid_token").await;
-    let res = call(
-        &app,
-        Method::POST,
-        "/api/v1/teams/acme/invitations",
-        Some(&ada),
-        Some(json!({"email": "dan@acme.test", "role": "member"})),
-    )
-    .await;
+    let res = invite(&app, &ada, "acme", "dan@acme.test", "member").await;
     assert_problem(res, 409, "already_member").await;
 }
 
@@ -548,83 +405,65 @@ async fn the_last_admin_is_protected_and_deletion_waits_for_leaving() {
     let (ada, bob) = acme_with_ada_and_bob(&app).await;
 
     assert_problem(
-        call(
-            &app,
-            Method::POST,
-            "/api/v1/teams/acme/leave",
-            Some(&ada),
-            None,
-        )
-        .await,
+        app.api(Method::POST, "/api/v1/teams/acme/leave", Some(&ada), None)
+            .await,
         409,
         "last_admin",
     )
     .await;
-    let res = call(
-        &app,
-        Method::PATCH,
-        "/api/v1/teams/acme/members/ada",
-        Some(&ada),
-        Some(json!({"role": "member"})),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::PATCH,
+            "/api/v1/teams/acme/members/ada",
+            Some(&ada),
+            Some(&json!({"role": "member"})),
+        )
+        .await;
     assert_problem(res, 409, "last_admin").await;
-    let res = call(
-        &app,
-        Method::PATCH,
-        "/api/v1/teams/acme/members/bob",
-        Some(&bob),
-        Some(json!({"role": "admin"})),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::PATCH,
+            "/api/v1/teams/acme/members/bob",
+            Some(&bob),
+            Some(&json!({"role": "admin"})),
+        )
+        .await;
     assert_problem(res, 403, "forbidden").await;
 
     let del = json!({"password": PASSWORD, "confirm_username": "bob"});
-    let res = call(
-        &app,
-        Method::DELETE,
-        "/api/v1/me",
-        Some(&bob),
-        Some(del.clone()),
-    )
-    .await;
+    let res = app
+        .api(Method::DELETE, "/api/v1/me", Some(&bob), Some(&del))
+        .await;
     let body = assert_problem(res, 409, "leave_teams_first").await;
     assert_eq!(body["teams"], json!(["acme"]));
     assert_eq!(
-        call(
-            &app,
-            Method::POST,
-            "/api/v1/teams/acme/leave",
-            Some(&bob),
-            None
-        )
-        .await
-        .status(),
+        app.api(Method::POST, "/api/v1/teams/acme/leave", Some(&bob), None)
+            .await
+            .status(),
         204
     );
     assert_eq!(
-        call(&app, Method::DELETE, "/api/v1/me", Some(&bob), Some(del))
+        app.api(Method::DELETE, "/api/v1/me", Some(&bob), Some(&del))
             .await
             .status(),
         204
     );
 
-    let res = call(
-        &app,
-        Method::DELETE,
-        "/api/v1/teams/acme",
-        Some(&ada),
-        Some(json!({"confirm_slug": "wrong"})),
-    )
-    .await;
-    assert_problem(res, 422, "confirmation_mismatch").await;
-    assert_eq!(
-        call(
-            &app,
+    let res = app
+        .api(
             Method::DELETE,
             "/api/v1/teams/acme",
             Some(&ada),
-            Some(json!({"confirm_slug": "acme"}))
+            Some(&json!({"confirm_slug": "wrong"})),
+        )
+        .await;
+    assert_problem(res, 422, "confirmation_mismatch").await;
+    assert_eq!(
+        app.api(
+            Method::DELETE,
+            "/api/v1/teams/acme",
+            Some(&ada),
+            Some(&json!({"confirm_slug": "acme"}))
         )
         .await
         .status(),
@@ -632,7 +471,8 @@ async fn the_last_admin_is_protected_and_deletion_waits_for_leaving() {
     );
     assert!(
         names(
-            call(&app, Method::GET, "/api/v1/teams", Some(&ada), None).await,
+            app.api(Method::GET, "/api/v1/teams", Some(&ada), None)
+                .await,
             "slug"
         )
         .await
@@ -648,28 +488,13 @@ async fn every_team_endpoint_checks_membership_and_role() {
     let admin = verified(&app, "boss", "boss@acme.test").await;
     let member = verified(&app, "worker", "worker@acme.test").await;
     let outsider = verified(&app, "outsider", "outsider@elsewhere.test").await;
-    call(
-        &app,
-        Method::POST,
-        "/api/v1/teams",
-        Some(&admin),
-        Some(json!({"name": "Acme", "slug": "acme"})),
-    )
-    .await;
-    call(
-        &app,
-        Method::POST,
-        "/api/v1/teams/acme/invitations",
-        Some(&admin),
-        Some(json!({"email": "worker@acme.test", "role": "member"})),
-    )
-    .await;
+    create_team(&app, &admin, "Acme", "acme").await;
+    invite(&app, &admin, "acme", "worker@acme.test", "member").await;
     let token = link_token(
         &app.smtp.wait_for("worker@acme.test", 2).await[1].text,
         "/invitations/",
     );
-    call(
-        &app,
+    app.api(
         Method::POST,
         &format!("/api/v1/invitations/{token}/accept"),
         Some(&member),
@@ -678,17 +503,11 @@ async fn every_team_endpoint_checks_membership_and_role() {
     .await
     .error_for_status()
     .unwrap();
-    let inv: Value = call(
-        &app,
-        Method::POST,
-        "/api/v1/teams/acme/invitations",
-        Some(&admin),
-        Some(json!({"email": "x@y.test", "role": "member"})),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let inv: Value = invite(&app, &admin, "acme", "x@y.test", "member")
+        .await
+        .json()
+        .await
+        .unwrap();
     let inv_id = inv["id"].as_str().unwrap().to_owned();
 
     // (method, path, body, member may?)
@@ -751,16 +570,23 @@ async fn every_team_endpoint_checks_membership_and_role() {
         ),
     ];
     for (method, path, body, member_may) in &endpoints {
-        let anon = call(&app, method.clone(), path, None, body.clone()).await;
+        let anon = app
+            .api(method.clone(), path, None, body.clone().as_ref())
+            .await;
         assert_eq!(anon.status(), 401, "anonymous {method} {path}");
-        let out = call(&app, method.clone(), path, Some(&outsider), body.clone()).await;
+        let out = app
+            .api(method.clone(), path, Some(&outsider), body.clone().as_ref())
+            .await;
         assert_eq!(out.status(), 404, "outsider {method} {path}");
-        let mem = call(&app, method.clone(), path, Some(&member), body.clone()).await;
+        let mem = app
+            .api(method.clone(), path, Some(&member), body.clone().as_ref())
+            .await;
         let expected = if *member_may { 200 } else { 403 };
         assert_eq!(mem.status(), expected, "member {method} {path}");
     }
     // Nothing changed: the name, the roster and the invitation are as they were.
-    let team: Value = call(&app, Method::GET, "/api/v1/teams/acme", Some(&admin), None)
+    let team: Value = app
+        .api(Method::GET, "/api/v1/teams/acme", Some(&admin), None)
         .await
         .json()
         .await
@@ -768,8 +594,7 @@ async fn every_team_endpoint_checks_membership_and_role() {
     assert_eq!(team["name"], "Acme");
     assert_eq!(
         names(
-            call(
-                &app,
+            app.api(
                 Method::GET,
                 "/api/v1/teams/acme/members",
                 Some(&admin),
@@ -783,8 +608,7 @@ async fn every_team_endpoint_checks_membership_and_role() {
     );
     assert_eq!(
         names(
-            call(
-                &app,
+            app.api(
                 Method::GET,
                 "/api/v1/teams/acme/invitations",
                 Some(&admin),
@@ -797,14 +621,14 @@ async fn every_team_endpoint_checks_membership_and_role() {
         ["x@y.test"]
     );
     // The admin may do what the member may not.
-    let res = call(
-        &app,
-        Method::PATCH,
-        "/api/v1/teams/acme",
-        Some(&admin),
-        Some(json!({"name": "Renamed"})),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::PATCH,
+            "/api/v1/teams/acme",
+            Some(&admin),
+            Some(&json!({"name": "Renamed"})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
 }
 
@@ -814,45 +638,38 @@ async fn every_team_endpoint_checks_membership_and_role() {
 async fn racing_demotions_leave_one_admin() {
     let app = crate::helpers::spawn_app().await;
     let (ada, bob) = acme_with_ada_and_bob(&app).await;
-    call(
-        &app,
+    app.api(
         Method::PATCH,
         "/api/v1/teams/acme/members/bob",
         Some(&ada),
-        Some(json!({"role": "admin"})),
+        Some(&json!({"role": "admin"})),
     )
     .await;
 
     for _ in 0..3 {
+        let member = json!({"role": "member"});
         let (a, b) = tokio::join!(
-            call(
-                &app,
+            app.api(
                 Method::PATCH,
                 "/api/v1/teams/acme/members/bob",
                 Some(&ada),
-                Some(json!({"role": "member"}))
+                Some(&member)
             ),
-            call(
-                &app,
+            app.api(
                 Method::PATCH,
                 "/api/v1/teams/acme/members/ada",
                 Some(&bob),
-                Some(json!({"role": "member"}))
+                Some(&member)
             ),
         );
         let mut statuses = [a.status().as_u16(), b.status().as_u16()];
         statuses.sort_unstable();
-        let members: Vec<Value> = call(
-            &app,
-            Method::GET,
-            "/api/v1/teams/acme/members",
-            Some(&ada),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        let members: Vec<Value> = app
+            .api(Method::GET, "/api/v1/teams/acme/members", Some(&ada), None)
+            .await
+            .json()
+            .await
+            .unwrap();
         let admins = members.iter().filter(|m| m["role"] == "admin").count();
         assert_eq!(admins, 1, "{statuses:?} {members:?}");
         assert!(
@@ -869,12 +686,11 @@ async fn racing_demotions_leave_one_admin() {
             &bob
         };
         for name in ["ada", "bob"] {
-            call(
-                &app,
+            app.api(
                 Method::PATCH,
                 &format!("/api/v1/teams/acme/members/{name}"),
                 Some(admin),
-                Some(json!({"role": "admin"})),
+                Some(&json!({"role": "admin"})),
             )
             .await;
         }
@@ -886,26 +702,20 @@ async fn racing_demotions_leave_one_admin() {
 async fn a_deletion_refused_for_teams_spends_no_recovery_code() {
     let app = crate::helpers::spawn_app().await;
     let token = verified(&app, "coder", "coder@acme.test").await;
-    call(
-        &app,
-        Method::POST,
-        "/api/v1/teams",
-        Some(&token),
-        Some(json!({"name": "Acme", "slug": "acme"})),
-    )
-    .await;
+    create_team(&app, &token, "Acme", "acme").await;
     let (_, token, codes) = crate::mfa::enable_2fa(&app, &token).await;
     let (token, recovery) = (token.as_str(), codes[0].as_str());
-    let res = call(
-        &app,
-        Method::DELETE,
-        "/api/v1/me",
-        Some(token),
-        Some(json!({"password": PASSWORD, "confirm_username": "coder", "code": recovery})),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::DELETE,
+            "/api/v1/me",
+            Some(token),
+            Some(&json!({"password": PASSWORD, "confirm_username": "coder", "code": recovery})),
+        )
+        .await;
     assert_problem(res, 409, "leave_teams_first").await;
-    let status: Value = call(&app, Method::GET, "/api/v1/me/mfa", Some(token), None)
+    let status: Value = app
+        .api(Method::GET, "/api/v1/me/mfa", Some(token), None)
         .await
         .json()
         .await

@@ -4,17 +4,19 @@
 
 use std::time::Instant;
 
+use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp, assert_problem, plain_client, spawn_app, spawn_app_with};
 
 async fn attempt(app: &TestApp, login: &str, password: &str) -> reqwest::Response {
-    plain_client()
-        .post(app.at("/api/v1/login"))
-        .json(&json!({"login": login, "password": password}))
-        .send()
-        .await
-        .unwrap()
+    app.api(
+        Method::POST,
+        "/api/v1/login",
+        None,
+        Some(&json!({"login": login, "password": password})),
+    )
+    .await
 }
 
 /// ASVS 4.0.3 V2.2.1: after a burst of 10 the next failure is allowed 90 s later, the interval
@@ -61,12 +63,15 @@ async fn password_re_entry_shares_the_sign_in_allowance() {
         .as_str()
         .unwrap()
         .to_owned();
-    let re_enter = |password: &'static str| {
-        plain_client()
-            .post(app.at("/api/v1/me/mfa/totp/setup"))
-            .bearer_auth(&token)
-            .json(&json!({"password": password}))
-            .send()
+    let re_enter = async |password: &'static str| {
+        let body = json!({"password": password});
+        app.api(
+            Method::POST,
+            "/api/v1/me/mfa/totp/setup",
+            Some(&token),
+            Some(&body),
+        )
+        .await
     };
     for _ in 0..5 {
         assert_eq!(
@@ -75,14 +80,9 @@ async fn password_re_entry_shares_the_sign_in_allowance() {
         );
     }
     for _ in 0..5 {
-        assert_problem(
-            re_enter("guess guess guess").await.unwrap(),
-            403,
-            "invalid_password",
-        )
-        .await;
+        assert_problem(re_enter("guess guess guess").await, 403, "invalid_password").await;
     }
-    assert_problem(re_enter(PASSWORD).await.unwrap(), 429, "rate_limited").await;
+    assert_problem(re_enter(PASSWORD).await, 429, "rate_limited").await;
     assert_problem(attempt(&app, "target", PASSWORD).await, 429, "rate_limited").await;
     // The address is its own name, as at sign-in.
     assert_eq!(

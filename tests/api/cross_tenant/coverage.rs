@@ -1,9 +1,10 @@
 //! The guard of `cross_tenant`: every route needs an attempt in `ATTEMPTS` or a reason here.
 
+use reqwest::Method;
 use serde_json::Value;
 
 use super::Attempt;
-use crate::helpers::{TestApp, plain_client};
+use crate::helpers::TestApp;
 use crate::routes::{self, Route};
 
 /// Routes that name nothing of anyone else's, grouped by why.
@@ -132,11 +133,9 @@ const NO_FOREIGN_RESOURCE: &[(&str, &[&str])] = &[
 /// Fails when a route has neither an attempt nor a reason, when an attempt or a reason names
 /// no route, or when the API's routers and its OpenAPI document disagree.
 pub async fn every_route_is_attempted_or_excused(app: &TestApp, attempts: &[Attempt]) {
-    let spec = plain_client()
-        .get(app.at("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap();
+    let spec = app
+        .api(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
     let spec: Value = spec.json().await.unwrap();
     let mut documented: Vec<Route> = Vec::new();
     for (path, operations) in spec["paths"].as_object().unwrap() {

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use base64::Engine;
+use reqwest::Method;
 use serde_json::json;
 use tempfile::TempDir;
 
@@ -272,13 +273,14 @@ async fn a_key_that_could_leave_the_token_is_not_used() {
         .unwrap()
         .to_owned();
 
-    let res = super::post(
-        &app,
-        "/api/v1/me/mfa/totp/setup",
-        &token,
-        &json!({"password": PASSWORD}),
-    )
-    .await;
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/totp/setup",
+            Some(&token),
+            Some(&json!({"password": PASSWORD})),
+        )
+        .await;
     assert_eq!(res.status(), 500);
     let rows = app
         .query_text("SELECT CAST(COUNT(*) AS TEXT) FROM totp_credentials")

@@ -4,9 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{oathtool, password_step, post, second_step};
+use super::{oathtool, password_step, second_step};
 use crate::helpers::{PASSWORD, TestApp, assert_problem, spawn_app, spawn_app_with};
 use crate::recovery::login_status;
 
@@ -66,14 +67,27 @@ pub(super) fn rotate_key_with(
 pub(super) async fn enable_2fa_a_step_early(app: &TestApp, name: &str) -> (String, Vec<String>) {
     let token = app.signup(name).await["token"].as_str().unwrap().to_owned();
     let body = json!({"password": PASSWORD});
-    let setup: Value = post(app, "/api/v1/me/mfa/totp/setup", &token, &body)
+    let setup: Value = app
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/totp/setup",
+            Some(&token),
+            Some(&body),
+        )
         .await
         .json()
         .await
         .unwrap();
     let secret = setup["secret"].as_str().unwrap().to_owned();
     let code = json!({"code": oathtool(&secret, -30)});
-    let res = post(app, "/api/v1/me/mfa/totp/enable", &token, &code).await;
+    let res = app
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/totp/enable",
+            Some(&token),
+            Some(&code),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     let codes = body["recovery_codes"].as_array().unwrap().iter();
@@ -147,7 +161,14 @@ async fn two_factor_survives_a_secret_key_rotation() {
     let res = sign_in_with(&c, "rotor", json!({"recovery_code": codes[1]})).await;
     assert_problem(res, 401, "invalid_code").await;
     let body = json!({"password": PASSWORD});
-    let res = post(&c, "/api/v1/me/mfa/recovery-codes", &token, &body).await;
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/recovery-codes",
+            Some(&token),
+            Some(&body),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let fresh: Value = res.json().await.unwrap();
     let fresh = fresh["recovery_codes"][0].as_str().unwrap();

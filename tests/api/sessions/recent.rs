@@ -1,8 +1,10 @@
 //! Ending other sessions needs a recent sign-in ("sudo mode"): ASVS 4.0.3 V3.3.4, with the
 //! password re-entered on the API, on the sessions page, and for CLI grants.
 
+use reqwest::Method;
+
 use super::sessions;
-use crate::helpers::{assert_problem, page, plain_client, spawn_app};
+use crate::helpers::{assert_problem, page, spawn_app};
 
 /// Moves every session of the server back an hour, as if signed in long ago. The sessions
 /// read here are already cached, but freshness is read from the database each time.
@@ -32,49 +34,41 @@ async fn ending_other_sessions_needs_a_recent_sign_in() {
     let (phone_id, laptop_id) = (id_of(true, false), id_of(false, true));
     sign_ins_an_hour_ago(&app).await;
 
-    let client = plain_client();
-    let revoke_phone = || {
-        client
-            .delete(app.at(&format!("/api/v1/me/sessions/{phone_id}")))
-            .bearer_auth(&laptop)
-            .send()
+    let phone_path = format!("/api/v1/me/sessions/{phone_id}");
+    let revoke_phone = async || {
+        app.api(Method::DELETE, &phone_path, Some(&laptop), None)
+            .await
     };
-    assert_problem(
-        revoke_phone().await.unwrap(),
-        403,
-        "reauthentication_required",
-    )
-    .await;
-    let others = client
-        .delete(app.at("/api/v1/me/sessions?scope=others"))
-        .bearer_auth(&laptop)
-        .send()
-        .await
-        .unwrap();
+    assert_problem(revoke_phone().await, 403, "reauthentication_required").await;
+    let others = app
+        .api(
+            Method::DELETE,
+            "/api/v1/me/sessions?scope=others",
+            Some(&laptop),
+            None,
+        )
+        .await;
     assert_problem(others, 403, "reauthentication_required").await;
     assert_eq!(app.get_bearer("/api/v1/me", &phone).await.status(), 200);
 
-    let reauthenticate = |password: &'static str| {
-        client
-            .post(app.at("/api/v1/me/reauthenticate"))
-            .bearer_auth(&laptop)
-            .json(&serde_json::json!({"password": password}))
-            .send()
+    let reauthenticate = async |password: &'static str| {
+        let body = serde_json::json!({"password": password});
+        app.api(
+            Method::POST,
+            "/api/v1/me/reauthenticate",
+            Some(&laptop),
+            Some(&body),
+        )
+        .await
     };
     assert_problem(
-        reauthenticate("not my password").await.unwrap(),
+        reauthenticate("not my password").await,
         403,
         "invalid_password",
     )
     .await;
-    assert_eq!(
-        reauthenticate(crate::helpers::PASSWORD)
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
-    assert_eq!(revoke_phone().await.unwrap().status(), 204);
+    assert_eq!(reauthenticate(crate::helpers::PASSWORD).await.status(), 204);
+    assert_eq!(revoke_phone().await.status(), 204);
     assert_problem(
         app.get_bearer("/api/v1/me", &phone).await,
         401,
@@ -85,19 +79,23 @@ async fn ending_other_sessions_needs_a_recent_sign_in() {
     // Fifteen minutes on, the re-entry has worn off too; signing oneself out still works.
     app.execute_sql("UPDATE sessions SET reauthenticated_at = reauthenticated_at - 901")
         .await;
-    let others = client
-        .delete(app.at("/api/v1/me/sessions?scope=all"))
-        .bearer_auth(&laptop)
-        .send()
-        .await
-        .unwrap();
+    let others = app
+        .api(
+            Method::DELETE,
+            "/api/v1/me/sessions?scope=all",
+            Some(&laptop),
+            None,
+        )
+        .await;
     assert_problem(others, 403, "reauthentication_required").await;
-    let own = client
-        .delete(app.at(&format!("/api/v1/me/sessions/{laptop_id}")))
-        .bearer_auth(&laptop)
-        .send()
-        .await
-        .unwrap();
+    let own = app
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/me/sessions/{laptop_id}"),
+            Some(&laptop),
+            None,
+        )
+        .await;
     assert_eq!(own.status(), 204);
 }
 
@@ -175,12 +173,13 @@ async fn a_cli_grant_approved_from_an_old_session_cannot_end_other_sessions() {
     sign_ins_an_hour_ago(&app).await;
     let app = &app;
     let end_others = |token: String| async move {
-        plain_client()
-            .delete(app.at("/api/v1/me/sessions?scope=others"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
+        app.api(
+            Method::DELETE,
+            "/api/v1/me/sessions?scope=others",
+            Some(&token),
+            None,
+        )
+        .await
     };
 
     let grant = crate::oauth::cli_grant(app, &stolen).await;
