@@ -3,6 +3,9 @@
 //! admin-only actions answer `Forbidden` to members.
 
 pub mod invitations;
+mod roster;
+
+pub use roster::{Roster, roster};
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -14,7 +17,7 @@ use crate::domain::{Invalid, TeamSlug};
 use crate::error::{Error, Result};
 use crate::mail::{self, Plain};
 use crate::state::AppState;
-use crate::store::{Invitation, Member, Team, TeamWithRole, User};
+use crate::store::{Member, Team, TeamWithRole, User};
 
 pub const ROLES: &[&str] = &["admin", "member", "billing"];
 /// Who may join a discoverable team: anyone from the domain, or after an admin approves.
@@ -287,40 +290,6 @@ pub async fn members(
     let (team, role) = membership(state, me, slug).await?;
     let members = state.store.members(team.id).await?;
     Ok((team, role, members))
-}
-
-/// Everything the members page shows, with membership checked once: the members, and for
-/// admins the pending invitations and join requests, looked up together.
-pub struct Roster {
-    pub team: Team,
-    pub role: String,
-    pub members: Vec<Member>,
-    pub invitations: Vec<Invitation>,
-    pub requests: Vec<Member>,
-}
-
-pub async fn roster(state: &AppState, me: &Current, slug: &str) -> Result<Roster> {
-    let (team, role) = membership(state, me, slug).await?;
-    let store = &state.store;
-    let (members, invitations, requests) = if role == "admin" {
-        if team.require_2fa && !me.user.mfa_enabled {
-            return Err(Error::TwoFactorRequired);
-        }
-        tokio::try_join!(
-            store.members(team.id),
-            store.pending_invitations(team.id, crate::clock::now()),
-            store.join_requests(team.id),
-        )?
-    } else {
-        (store.members(team.id).await?, Vec::new(), Vec::new())
-    };
-    Ok(Roster {
-        team,
-        role,
-        members,
-        invitations,
-        requests,
-    })
 }
 
 async fn member_named(state: &AppState, team: &Team, username: &str) -> Result<Member> {
