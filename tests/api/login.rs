@@ -7,7 +7,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, assert_problem, plain_client, spawn_app};
+use crate::helpers::{PASSWORD, assert_problem, plain_client, post_form, spawn_app};
 
 async fn login(
     app: &crate::helpers::TestApp,
@@ -452,17 +452,18 @@ async fn the_sign_in_page_explains_a_breached_password() {
         .text()
         .await
         .unwrap();
-    let res = browser
-        .post(app.at("/login"))
-        .form(&[
-            ("csrf", crate::helpers::csrf_from(&page).as_str()),
+    let res = post_form(
+        &browser,
+        &app,
+        "/login",
+        &page,
+        &[
             ("next", ""),
             ("login", "leakyweb"),
             ("password", "iloveyou"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     let html = res.text().await.unwrap();
     assert!(html.contains("leaked passwords"), "{html}");
     let me = browser.get(app.at("/api/v1/me")).send().await.unwrap();
