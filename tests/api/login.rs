@@ -180,13 +180,16 @@ async fn profile_changes_show_in_me() {
         .await
         .unwrap();
     assert_eq!(before["name"], "");
+    let body = json!({"name": "Pro Filed", "role": "developer"});
     let res = app
-        .client
-        .patch(app.at("/api/v1/me/profile"))
-        .json(&json!({"name": "Pro Filed", "role": "developer"}))
-        .send()
-        .await
-        .unwrap();
+        .api_as(
+            &app.client,
+            Method::PATCH,
+            "/api/v1/me/profile",
+            None,
+            Some(&body),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let me: Value = app
         .client
@@ -199,13 +202,16 @@ async fn profile_changes_show_in_me() {
         .unwrap();
     assert_eq!(me["name"], "Pro Filed");
     assert_eq!(me["role"], "developer");
+    let body = json!({"role": "wizard"});
     let res = app
-        .client
-        .patch(app.at("/api/v1/me/profile"))
-        .json(&json!({"role": "wizard"}))
-        .send()
-        .await
-        .unwrap();
+        .api_as(
+            &app.client,
+            Method::PATCH,
+            "/api/v1/me/profile",
+            None,
+            Some(&body),
+        )
+        .await;
     assert_problem(res, 422, "invalid_role").await;
 }
 
