@@ -6,7 +6,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, assert_problem, csrf_from, link_token, spawn_app};
+use crate::helpers::{
+    PASSWORD, TestApp, assert_problem, link_token, post_form, spawn_app, submit, submit_here,
+};
 use crate::mfa::oathtool;
 
 async fn me(app: &TestApp, token: &str) -> Value {
@@ -194,22 +196,13 @@ async fn the_old_address_can_undo_a_change_and_lock_the_intruder_out() {
 
     let notice = app.smtp.wait_for("victim@example.com", 2).await.remove(1);
     let undo = link_token(&notice.text, "/email-change/undo/");
-    let page = app
-        .client
-        .get(app.at(&format!("/email-change/undo/{undo}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = app
-        .client
-        .post(app.at(&format!("/email-change/undo/{undo}")))
-        .form(&[("csrf", csrf_from(&page))])
-        .send()
-        .await
-        .unwrap();
+    let res = submit_here(
+        &app.client,
+        &app,
+        &format!("/email-change/undo/{undo}"),
+        &[],
+    )
+    .await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         app.get_bearer("/api/v1/me", &token).await.status(),
@@ -371,24 +364,17 @@ async fn the_account_page_changes_password_and_deletes() {
     let app = spawn_app().await;
     app.signup("webacct").await;
     let c = &app.client;
-    let html = c
-        .get(app.at("/settings/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = c
-        .post(app.at("/settings/account/password"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
+    let res = submit(
+        c,
+        &app,
+        "/settings/account",
+        "/settings/account/password",
+        &[
             ("current_password", PASSWORD),
             ("new_password", "brand new secret"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     let html = c
         .get(app.at("/settings/account"))
@@ -399,16 +385,17 @@ async fn the_account_page_changes_password_and_deletes() {
         .await
         .unwrap();
     assert!(html.contains("Your password is changed"));
-    let res = c
-        .post(app.at("/settings/account/delete"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
+    let res = post_form(
+        c,
+        &app,
+        "/settings/account/delete",
+        &html,
+        &[
             ("confirm_username", "webacct"),
             ("password", "brand new secret"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 200);
     assert!(
         res.text()
@@ -571,25 +558,17 @@ async fn the_profile_and_email_forms_work_without_javascript() {
     let app = spawn_app().await;
     app.signup("former").await;
     let c = &app.client;
-    let html = c
-        .get(app.at("/settings/profile"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = c
-        .post(app.at("/settings/profile"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
+    let res = submit_here(
+        c,
+        &app,
+        "/settings/profile",
+        &[
             ("name", "For Mer"),
             ("role", "architect"),
             ("username", "latter"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     let me: Value = c
         .get(app.at("/api/v1/me"))
@@ -608,24 +587,14 @@ async fn the_profile_and_email_forms_work_without_javascript() {
         (Some("latter"), Some("For Mer"), Some("architect"))
     );
 
-    let html = c
-        .get(app.at("/settings/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = c
-        .post(app.at("/settings/account/email"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("new_email", "moved@example.org"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = submit(
+        c,
+        &app,
+        "/settings/account",
+        "/settings/account/email",
+        &[("new_email", "moved@example.org"), ("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     let html = c
         .get(app.at("/settings/account"))
@@ -640,20 +609,7 @@ async fn the_profile_and_email_forms_work_without_javascript() {
         &app.smtp.wait_for("moved@example.org", 1).await[0].text,
         "/verify/",
     );
-    let page = c
-        .get(app.at(&format!("/verify/{link}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = c
-        .post(app.at(&format!("/verify/{link}")))
-        .form(&[("csrf", csrf_from(&page))])
-        .send()
-        .await
-        .unwrap();
+    let res = submit_here(c, &app, &format!("/verify/{link}"), &[]).await;
     assert_eq!(res.headers()["location"], "/");
     let me: Value = c
         .get(app.at("/api/v1/me"))

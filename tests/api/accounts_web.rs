@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, TestApp, browser_like_client, csrf_from, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, browser_like_client, post_form, spawn_app, submit};
 
 async fn add_account(
     app: &TestApp,
@@ -10,24 +10,14 @@ async fn add_account(
     path: &str,
     login: &str,
 ) -> reqwest::Response {
-    let html = browser
-        .get(app.at(path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    browser
-        .post(app.at("/login"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("login", login),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap()
+    submit(
+        browser,
+        app,
+        path,
+        "/login",
+        &[("login", login), ("password", PASSWORD)],
+    )
+    .await
 }
 
 async fn whoami(app: &TestApp, browser: &reqwest::Client) -> String {
@@ -79,12 +69,14 @@ async fn a_browser_holds_several_accounts_and_switches_between_them() {
         .await
         .unwrap();
     assert!(page.contains("Switch to work") && page.contains("+ Add account"));
-    let res = browser
-        .post(app.at("/accounts/switch"))
-        .form(&[("csrf", csrf_from(&page).as_str()), ("username", "work")])
-        .send()
-        .await
-        .unwrap();
+    let res = post_form(
+        &browser,
+        &app,
+        "/accounts/switch",
+        &page,
+        &[("username", "work")],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     assert_eq!(whoami(&app, &browser).await, "work");
 
@@ -104,20 +96,7 @@ async fn a_browser_holds_several_accounts_and_switches_between_them() {
     }
 
     // Signing out of one leaves the other signed in, and active.
-    let page = browser
-        .get(app.at("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    browser
-        .post(app.at("/logout"))
-        .form(&[("csrf", csrf_from(&page))])
-        .send()
-        .await
-        .unwrap();
+    submit(&browser, &app, "/", "/logout", &[]).await;
     assert_eq!(whoami(&app, &browser).await, "home");
     let page = browser
         .get(app.at("/"))
@@ -175,20 +154,7 @@ async fn signing_in_twice_to_one_account_then_out_really_signs_out() {
             .status(),
         303
     );
-    let page = browser
-        .get(app.at("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    browser
-        .post(app.at("/logout"))
-        .form(&[("csrf", csrf_from(&page))])
-        .send()
-        .await
-        .unwrap();
+    submit(&browser, &app, "/", "/logout", &[]).await;
     assert_eq!(
         browser
             .get(app.at("/api/v1/me"))

@@ -153,19 +153,17 @@ async fn control_characters_are_refused_before_the_database() {
         .as_str()
         .unwrap()
         .to_owned();
-    let c = plain_client();
     assert_problem(
-        c.get(app.at("/api/v1/users/a%00b")).send().await.unwrap(),
+        app.api(Method::GET, "/api/v1/users/a%00b", None, None)
+            .await,
         404,
         "not_found",
     )
     .await;
-    let res = c
-        .post(app.at("/api/v1/login"))
-        .json(&json!({"login": "a\u{0}b", "password": "whatever123"}))
-        .send()
-        .await
-        .unwrap();
+    let body = json!({"login": "a\u{0}b", "password": "whatever123"});
+    let res = app
+        .api(Method::POST, "/api/v1/login", None, Some(&body))
+        .await;
     assert_problem(res, 401, "invalid_credentials").await;
     let body = json!({"name": "bad\u{0}name"});
     let res = app

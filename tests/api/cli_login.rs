@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{TestApp, csrf_from, plain_client, signed_in_browser, spawn_app};
+use crate::helpers::{TestApp, plain_client, signed_in_browser, spawn_app, submit, submit_here};
 
 const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
 
@@ -61,20 +61,7 @@ async fn start_login(config: &Path, server: &str) -> (Child, String) {
 async fn browser_step(app: &TestApp, browser: &reqwest::Client, url: &str, decision: &str) {
     let res = browser.get(url).send().await.unwrap();
     let consent = res.headers()["location"].to_str().unwrap().to_owned();
-    let html = browser
-        .get(app.at(&consent))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = browser
-        .post(app.at(&consent))
-        .form(&[("csrf", csrf_from(&html).as_str()), ("decision", decision)])
-        .send()
-        .await
-        .unwrap();
+    let res = submit_here(browser, app, &consent, &[("decision", decision)]).await;
     let back = res.headers()["location"].to_str().unwrap().to_owned();
     assert!(back.starts_with("http://127.0.0.1:"), "{back}");
     plain_client().get(back).send().await.unwrap();
@@ -218,24 +205,14 @@ async fn login_with_a_device_code() {
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 
     let browser = signed_in_browser(&app, "headless").await;
-    let html = browser
-        .get(app.at(&format!("/device?user_code={code}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    browser
-        .post(app.at("/device"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("user_code", code.as_str()),
-            ("decision", "approve"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    submit(
+        &browser,
+        &app,
+        &format!("/device?user_code={code}"),
+        "/device",
+        &[("user_code", code.as_str()), ("decision", "approve")],
+    )
+    .await;
     let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
         .await
         .unwrap()

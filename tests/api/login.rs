@@ -7,7 +7,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, assert_problem, plain_client, spawn_app};
+use crate::helpers::{PASSWORD, assert_problem, plain_client, post_form, spawn_app};
 
 async fn login(
     app: &crate::helpers::TestApp,
@@ -180,13 +180,16 @@ async fn profile_changes_show_in_me() {
         .await
         .unwrap();
     assert_eq!(before["name"], "");
+    let body = json!({"name": "Pro Filed", "role": "developer"});
     let res = app
-        .client
-        .patch(app.at("/api/v1/me/profile"))
-        .json(&json!({"name": "Pro Filed", "role": "developer"}))
-        .send()
-        .await
-        .unwrap();
+        .api_as(
+            &app.client,
+            Method::PATCH,
+            "/api/v1/me/profile",
+            None,
+            Some(&body),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let me: Value = app
         .client
@@ -199,13 +202,16 @@ async fn profile_changes_show_in_me() {
         .unwrap();
     assert_eq!(me["name"], "Pro Filed");
     assert_eq!(me["role"], "developer");
+    let body = json!({"role": "wizard"});
     let res = app
-        .client
-        .patch(app.at("/api/v1/me/profile"))
-        .json(&json!({"role": "wizard"}))
-        .send()
-        .await
-        .unwrap();
+        .api_as(
+            &app.client,
+            Method::PATCH,
+            "/api/v1/me/profile",
+            None,
+            Some(&body),
+        )
+        .await;
     assert_problem(res, 422, "invalid_role").await;
 }
 
@@ -452,17 +458,18 @@ async fn the_sign_in_page_explains_a_breached_password() {
         .text()
         .await
         .unwrap();
-    let res = browser
-        .post(app.at("/login"))
-        .form(&[
-            ("csrf", crate::helpers::csrf_from(&page).as_str()),
+    let res = post_form(
+        &browser,
+        &app,
+        "/login",
+        &page,
+        &[
             ("next", ""),
             ("login", "leakyweb"),
             ("password", "iloveyou"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     let html = res.text().await.unwrap();
     assert!(html.contains("leaked passwords"), "{html}");
     let me = browser.get(app.at("/api/v1/me")).send().await.unwrap();

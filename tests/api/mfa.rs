@@ -10,7 +10,9 @@ mod keys;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, assert_problem, csrf_from, spawn_app};
+use crate::helpers::{
+    PASSWORD, TestApp, assert_problem, post_form, spawn_app, submit, submit_here,
+};
 
 /// The code an authenticator app shows `offset` seconds from now, from `oathtool`.
 pub fn oathtool(secret: &str, offset: i64) -> String {
@@ -449,20 +451,14 @@ async fn the_pages_set_up_2fa_and_ask_for_a_code_at_sign_in() {
     let app = spawn_app().await;
     app.signup("paged").await;
     let c = &app.client;
-    let html = c
-        .get(app.at("/settings/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = c
-        .post(app.at("/settings/account/2fa/setup"))
-        .form(&[("csrf", csrf_from(&html).as_str()), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let res = submit(
+        c,
+        &app,
+        "/settings/account",
+        "/settings/account/2fa/setup",
+        &[("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("<svg"), "the QR code is inline");
@@ -477,23 +473,24 @@ async fn the_pages_set_up_2fa_and_ask_for_a_code_at_sign_in() {
     let secret = grouped.replace(' ', "");
     assert_eq!(secret.len(), 32);
 
-    let res = c
-        .post(app.at("/settings/account/2fa/enable"))
-        .form(&[("csrf", csrf_from(&html).as_str()), ("code", "000000")])
-        .send()
-        .await
-        .unwrap();
+    let res = post_form(
+        c,
+        &app,
+        "/settings/account/2fa/enable",
+        &html,
+        &[("code", "000000")],
+    )
+    .await;
     let html = res.text().await.unwrap();
     assert!(html.contains("did not match") || oathtool(&secret, 0) == "000000");
-    let res = c
-        .post(app.at("/settings/account/2fa/enable"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("code", oathtool(&secret, 0).as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = post_form(
+        c,
+        &app,
+        "/settings/account/2fa/enable",
+        &html,
+        &[("code", oathtool(&secret, 0).as_str())],
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("download=\"latchkey-recovery-codes.txt\""));
@@ -509,29 +506,14 @@ async fn the_pages_set_up_2fa_and_ask_for_a_code_at_sign_in() {
         .await
         .unwrap();
     assert!(page.contains("Recovery codes left: <strong>10</strong>"));
-    c.post(app.at("/logout"))
-        .form(&[("csrf", csrf_from(&page))])
-        .send()
-        .await
-        .unwrap();
-    let html = c
-        .get(app.at("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = c
-        .post(app.at("/login"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("login", "paged"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    post_form(c, &app, "/logout", &page, &[]).await;
+    let res = submit_here(
+        c,
+        &app,
+        "/login",
+        &[("login", "paged"), ("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(res.headers()["location"], "/login/2fa");
     let html = c
         .get(app.at("/login/2fa"))
@@ -542,15 +524,14 @@ async fn the_pages_set_up_2fa_and_ask_for_a_code_at_sign_in() {
         .await
         .unwrap();
     assert!(html.contains("Use a recovery code"));
-    let res = c
-        .post(app.at("/login/2fa"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("code", oathtool(&secret, 30).as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = post_form(
+        c,
+        &app,
+        "/login/2fa",
+        &html,
+        &[("code", oathtool(&secret, 30).as_str())],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/");
     let me: Value = c
@@ -589,45 +570,22 @@ async fn few_recovery_codes_left_brings_a_banner_and_a_mail() {
         "{}",
         mail.text
     );
-    let html = app
-        .client
-        .get(app.at("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = app
-        .client
-        .post(app.at("/login"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("login", "spender"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = submit_here(
+        &app.client,
+        &app,
+        "/login",
+        &[("login", "spender"), ("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(res.status(), 303);
-    let html = app
-        .client
-        .get(app.at("/login/2fa?method=recovery"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    app.client
-        .post(app.at("/login/2fa"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("recovery_code", codes[8].as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    submit(
+        &app.client,
+        &app,
+        "/login/2fa?method=recovery",
+        "/login/2fa",
+        &[("recovery_code", codes[8].as_str())],
+    )
+    .await;
     let home = app
         .client
         .get(app.at("/"))

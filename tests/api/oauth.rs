@@ -9,8 +9,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{
-    PASSWORD, TestApp, browser_like_client, csrf_from, plain_client, signed_in_browser, spawn_app,
-    spawn_app_with,
+    PASSWORD, TestApp, browser_like_client, plain_client, post_form, signed_in_browser, spawn_app,
+    spawn_app_with, submit,
 };
 
 const REDIRECT: &str = "http://127.0.0.1:53682/callback";
@@ -70,12 +70,7 @@ async fn approve(
         html.contains("Sign in to Latchkey CLI on build-box?"),
         "{html}"
     );
-    let res = browser
-        .post(app.at(&consent))
-        .form(&[("csrf", csrf_from(&html).as_str()), ("decision", decision)])
-        .send()
-        .await
-        .unwrap();
+    let res = post_form(browser, app, &consent, &html, &[("decision", decision)]).await;
     location(&res)
 }
 
@@ -201,25 +196,18 @@ async fn signed_out_people_sign_in_first_and_come_back_to_the_consent_page() {
         login.starts_with("/login?next=%2Foauth%2Fconsent%2F"),
         "{login}"
     );
-    let html = browser
-        .get(app.at(&login))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = browser
-        .post(app.at("/login"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
+    let res = submit(
+        &browser,
+        &app,
+        &login,
+        "/login",
+        &[
             ("login", "later"),
             ("password", PASSWORD),
             ("next", &consent),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(location(&res), consent);
 }
 
@@ -428,19 +416,17 @@ async fn approve_device(
         .text()
         .await
         .unwrap();
-    let approved = browser
-        .post(app.at("/device"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("user_code", user_code),
-            ("decision", "approve"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let approved = post_form(
+        browser,
+        app,
+        "/device",
+        &html,
+        &[("user_code", user_code), ("decision", "approve")],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     (html, approved)
 }
 

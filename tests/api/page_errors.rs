@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, assert_problem, csrf_from, page, signed_in_browser, spawn_app};
+use crate::helpers::{PASSWORD, assert_problem, signed_in_browser, spawn_app, submit};
 
 /// The header of a signed-in page names the person and offers "Sign out".
 fn has_signed_in_header(html: &str, username: &str) -> bool {
@@ -37,16 +37,14 @@ async fn a_refused_page_is_html_with_the_header_of_the_person_signed_in() {
     assert!(has_signed_in_header(&html, "erin"), "{html}");
 
     // A form post refused by its handler: the same page shape, the session's header.
-    let (_, sessions) = page(&c, &app, "/settings/sessions").await;
-    let res = c
-        .post(app.at(&format!(
-            "/settings/sessions/{}/revoke",
-            uuid::Uuid::new_v4()
-        )))
-        .form(&[("csrf", csrf_from(&sessions).as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = submit(
+        &c,
+        &app,
+        "/settings/sessions",
+        &format!("/settings/sessions/{}/revoke", uuid::Uuid::new_v4()),
+        &[],
+    )
+    .await;
     assert_eq!(res.status(), 404);
     let html = res.text().await.unwrap();
     assert!(html.contains("No such session"), "{html}");
@@ -90,17 +88,17 @@ async fn a_page_and_the_api_word_a_wrong_password_the_same() {
     let detail = body["detail"].as_str().unwrap().to_owned();
 
     let c = signed_in_browser(&app, "gina").await;
-    let (_, settings) = page(&c, &app, "/settings/account").await;
-    let res = c
-        .post(app.at("/settings/account/password"))
-        .form(&[
-            ("csrf", csrf_from(&settings).as_str()),
+    let res = submit(
+        &c,
+        &app,
+        "/settings/account",
+        "/settings/account/password",
+        &[
             ("current_password", "not my password"),
             ("new_password", "a brand new passphrase 42"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(html.contains(&detail), "the page says {detail:?}: {html}");

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, browser_like_client, csrf_from, spawn_app};
+use crate::helpers::{PASSWORD, browser_like_client, post_form, spawn_app, submit_here};
 
 #[tokio::test]
 async fn signing_up_through_the_pages_leads_to_onboarding_and_a_banner() {
@@ -21,18 +21,19 @@ async fn signing_up_through_the_pages_leads_to_onboarding_and_a_banner() {
         html.contains("<label for=\"username\">"),
         "fields are labelled"
     );
-    let res = c
-        .post(app.at("/signup"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
+    let res = post_form(
+        c,
+        &app,
+        "/signup",
+        &html,
+        &[
             ("email", "page@example.com"),
             ("username", "page-user"),
             ("password", PASSWORD),
             ("accept_terms", "on"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/welcome");
 
@@ -45,16 +46,14 @@ async fn signing_up_through_the_pages_leads_to_onboarding_and_a_banner() {
         .await
         .unwrap();
     assert!(html.contains("What&#39;s your role?") || html.contains("What's your role?"));
-    let res = c
-        .post(app.at("/welcome"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("name", "Page <User>"),
-            ("role", "qa_engineer"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = post_form(
+        c,
+        &app,
+        "/welcome",
+        &html,
+        &[("name", "Page <User>"), ("role", "qa_engineer")],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     let me: Value = c
         .get(app.at("/api/v1/me"))
@@ -102,25 +101,17 @@ async fn signing_up_through_the_pages_leads_to_onboarding_and_a_banner() {
 async fn a_failed_sign_up_form_shows_what_to_fix_and_keeps_the_input() {
     let app = spawn_app().await;
     let c = &app.client;
-    let html = c
-        .get(app.at("/signup"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = c
-        .post(app.at("/signup"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
+    let res = submit_here(
+        c,
+        &app,
+        "/signup",
+        &[
             ("email", "keep@example.com"),
             ("username", "ok-name"),
             ("password", "qwertyuiop12"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(html.contains("most commonly used, so attackers try it first"));
@@ -133,25 +124,17 @@ async fn signing_in_through_the_page_and_revoking_a_session() {
     let app = spawn_app().await;
     app.signup("webby").await; // the harness client now holds the sign-up session
     let browser = browser_like_client();
-    let html = browser
-        .get(app.at("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = browser
-        .post(app.at("/login"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
+    let res = submit_here(
+        &browser,
+        &app,
+        "/login",
+        &[
             ("login", "webby"),
             ("password", PASSWORD),
             ("remember", "on"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     assert!(crate::helpers::session_set_cookie(&res).contains("Max-Age=2592000"));
 
@@ -172,12 +155,14 @@ async fn signing_in_through_the_page_and_revoking_a_session() {
         .next()
         .unwrap()
         .to_owned();
-    let res = browser
-        .post(app.at(&format!("/settings/sessions/{other}/revoke")))
-        .form(&[("csrf", csrf_from(&html))])
-        .send()
-        .await
-        .unwrap();
+    let res = post_form(
+        &browser,
+        &app,
+        &format!("/settings/sessions/{other}/revoke"),
+        &html,
+        &[],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     // The harness client's sign-up session was the other one.
     assert_eq!(
@@ -417,12 +402,14 @@ async fn password_fields_let_password_managers_fill_them() {
     assert_password_managers_welcome("/settings/account", &html, 5);
 
     // With 2FA on, the setup field gives way to those for new codes and for turning it off.
-    let res = browser
-        .post(app.at("/settings/account/2fa/setup"))
-        .form(&[("csrf", csrf_from(&html).as_str()), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let res = post_form(
+        &browser,
+        &app,
+        "/settings/account/2fa/setup",
+        &html,
+        &[("password", PASSWORD)],
+    )
+    .await;
     let html = res.text().await.unwrap();
     let secret = html
         .split("<code id=\"secret\">")
@@ -432,15 +419,14 @@ async fn password_fields_let_password_managers_fill_them() {
         .next()
         .unwrap()
         .replace(' ', "");
-    let res = browser
-        .post(app.at("/settings/account/2fa/enable"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("code", crate::mfa::oathtool(&secret, 0).as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = post_form(
+        &browser,
+        &app,
+        "/settings/account/2fa/enable",
+        &html,
+        &[("code", crate::mfa::oathtool(&secret, 0).as_str())],
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let html = page(&browser, "/settings/account").await;
     assert!(html.contains("Turn off two-factor authentication"));

@@ -11,7 +11,9 @@ use latchkey::captcha::{Challenge, solve};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, assert_problem, csrf_from, link_token, spawn_app};
+use crate::helpers::{
+    PASSWORD, TestApp, assert_problem, link_token, post_form, spawn_app, submit_here,
+};
 
 const NEW_PASSWORD: &str = "a whole new passphrase";
 
@@ -236,29 +238,13 @@ async fn the_forgot_and_reset_pages_work_without_an_account_leak() {
         html.contains("<noscript>"),
         "explains itself without JavaScript"
     );
-    let csrf = csrf_from(&html);
-    let res = c
-        .post(app.at("/forgot"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", "pager@example.com"),
-            ("captcha", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let fields = [("email", "pager@example.com"), ("captcha", "")];
+    let res = post_form(c, &app, "/forgot", &html, &fields).await;
     assert_eq!(res.status(), 400);
     for email in ["pager@example.com", "ghost@example.com"] {
-        let res = c
-            .post(app.at("/forgot"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("email", email),
-                ("captcha", solved(&app).await.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let captcha = solved(&app).await;
+        let fields = [("email", email), ("captcha", captcha.as_str())];
+        let res = post_form(c, &app, "/forgot", &html, &fields).await;
         assert_eq!(res.status(), 202);
         assert!(
             res.text()
@@ -274,23 +260,13 @@ async fn the_forgot_and_reset_pages_work_without_an_account_leak() {
         .pop()
         .unwrap();
     let token = link_token(&mail.text, "/reset/");
-    let html = c
-        .get(app.at(&format!("/reset/{token}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = c
-        .post(app.at(&format!("/reset/{token}")))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("new_password", NEW_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = submit_here(
+        c,
+        &app,
+        &format!("/reset/{token}"),
+        &[("new_password", NEW_PASSWORD)],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login");
     assert_eq!(login_status(&app, "pager", NEW_PASSWORD).await, 200);

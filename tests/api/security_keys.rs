@@ -19,7 +19,7 @@ use authenticator::{ask_key, plug_in_key, webauthn};
 
 use crate::browser::{browser, fill, page_text, wait_for_path};
 use crate::helpers::{
-    PASSWORD, TestApp, assert_problem, csrf_from, free_port, page, signed_in_browser, spawn_app,
+    PASSWORD, TestApp, assert_problem, free_port, page, post_form, signed_in_browser, spawn_app,
     spawn_app_with,
 };
 use crate::mfa::{enable_2fa, oathtool, with_2fa};
@@ -268,17 +268,10 @@ async fn each_challenge_is_answered_once_and_a_removed_key_no_longer_signs_in() 
     assert_problem(res, 404, "not_found").await;
     let eve_browser = signed_in_browser(&app, "eve").await;
     let (_, html) = page(&eve_browser, &app, "/settings/account").await;
-    let form = [
-        ("csrf", csrf_from(&html)),
-        ("password", PASSWORD.to_owned()),
-    ];
     for id in [key.clone(), uuid::Uuid::new_v4().to_string()] {
-        let res = eve_browser
-            .post(app.at(&format!("/settings/account/security-keys/{id}/remove")))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let remove = format!("/settings/account/security-keys/{id}/remove");
+        let fields = [("password", PASSWORD)];
+        let res = post_form(&eve_browser, &app, &remove, &html, &fields).await;
         assert_eq!(res.status(), 404);
     }
     let (_, methods) = password_step(&app, "ada").await;

@@ -4,8 +4,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, browser_like_client, create_team, csrf_from, link_token, page, signed_in_browser,
-    spawn_app,
+    PASSWORD, browser_like_client, create_team, link_token, page, post_form, signed_in_browser,
+    spawn_app, submit, submit_here,
 };
 use crate::teams::verified;
 
@@ -29,12 +29,7 @@ async fn onboarding_offers_the_company_team_and_the_header_switches_to_it() {
         html.contains("Teams at acme.test") && html.contains("Acme Eng"),
         "{html}"
     );
-    let res = bob
-        .post(app.at("/teams/acme-eng/join"))
-        .form(&[("csrf", csrf_from(&html))])
-        .send()
-        .await
-        .unwrap();
+    let res = post_form(&bob, &app, "/teams/acme-eng/join", &html, &[]).await;
     assert_eq!(res.headers()["location"], "/teams/acme-eng");
     let (status, html) = page(&bob, &app, "/teams/acme-eng").await;
     assert_eq!(status, 200);
@@ -57,29 +52,22 @@ async fn an_invited_newcomer_signs_up_through_the_link_and_lands_in_the_team() {
     let app = spawn_app().await;
     verified(&app, "ada", "ada@acme.test").await;
     let admin = signed_in_browser(&app, "ada").await;
-    let (_, html) = page(&admin, &app, "/teams/new").await;
-    let res = admin
-        .post(app.at("/teams/new"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("name", "Acme"),
-            ("slug", "acme"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = submit_here(
+        &admin,
+        &app,
+        "/teams/new",
+        &[("name", "Acme"), ("slug", "acme")],
+    )
+    .await;
     assert_eq!(res.headers()["location"], "/teams/acme");
-    let (_, html) = page(&admin, &app, "/teams/acme/members").await;
-    let res = admin
-        .post(app.at("/teams/acme/invitations"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("email", "new@guest.test"),
-            ("role", "member"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = submit(
+        &admin,
+        &app,
+        "/teams/acme/members",
+        "/teams/acme/invitations",
+        &[("email", "new@guest.test"), ("role", "member")],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     let (_, html) = page(&admin, &app, "/teams/acme/members").await;
     assert!(html.contains("new@guest.test") && html.contains("Pending invitations"));
@@ -100,19 +88,20 @@ async fn an_invited_newcomer_signs_up_through_the_link_and_lands_in_the_team() {
     assert!(
         html.contains("value=\"new@guest.test\"") && html.contains(&format!("value=\"{token}\""))
     );
-    let res = newcomer
-        .post(app.at("/signup"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
+    let res = post_form(
+        &newcomer,
+        &app,
+        "/signup",
+        &html,
+        &[
             ("invitation", token.as_str()),
             ("email", "new@guest.test"),
             ("username", "newcomer"),
             ("password", PASSWORD),
             ("accept_terms", "on"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     let teams: Vec<Value> = newcomer
         .get(app.at("/api/v1/teams"))
@@ -133,18 +122,17 @@ async fn team_settings_refuse_free_mail_discovery_and_outsiders_see_nothing() {
     let carol = verified(&app, "carol", "carol@gmail.com").await;
     create_team(&app, &carol, "Carol Co", "carol-co").await;
     let c = signed_in_browser(&app, "carol").await;
-    let (_, html) = page(&c, &app, "/teams/carol-co/settings").await;
-    let res = c
-        .post(app.at("/teams/carol-co/settings"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
+    let res = submit_here(
+        &c,
+        &app,
+        "/teams/carol-co/settings",
+        &[
             ("name", "Carol Co"),
             ("discovery", "on"),
             ("join_policy", "open"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 422);
     assert!(
         res.text()
@@ -175,20 +163,24 @@ async fn roles_change_on_the_members_page_and_the_last_admin_stays() {
 
     let admin = signed_in_browser(&app, "ada").await;
     let (_, html) = page(&admin, &app, "/teams/acme/members").await;
-    let res = admin
-        .post(app.at("/teams/acme/members/ada/role"))
-        .form(&[("csrf", csrf_from(&html).as_str()), ("role", "member")])
-        .send()
-        .await
-        .unwrap();
+    let res = post_form(
+        &admin,
+        &app,
+        "/teams/acme/members/ada/role",
+        &html,
+        &[("role", "member")],
+    )
+    .await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("needs an admin"));
-    let res = admin
-        .post(app.at("/teams/acme/members/bob/role"))
-        .form(&[("csrf", csrf_from(&html).as_str()), ("role", "admin")])
-        .send()
-        .await
-        .unwrap();
+    let res = post_form(
+        &admin,
+        &app,
+        "/teams/acme/members/bob/role",
+        &html,
+        &[("role", "admin")],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     let roles: Vec<Value> = app
         .api(Method::GET, "/api/v1/teams/acme/members", Some(&ada), None)

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, post_form, spawn_app};
 use crate::mfa::enable_2fa;
 use crate::teams::acme_with_ada_and_bob;
 
@@ -123,18 +123,12 @@ async fn the_team_settings_page_explains_why_it_cannot_require_two_factor_yet() 
     let browser = crate::helpers::signed_in_browser(&app, "ada").await;
     let (_, html) = crate::helpers::page(&browser, &app, "/teams/acme/settings").await;
     assert!(html.contains("name=\"require_2fa\""));
-    let form = [
-        ("csrf", crate::helpers::csrf_from(&html)),
-        ("name", "Acme".to_owned()),
-        ("join_policy", "open".to_owned()),
-        ("require_2fa", "on".to_owned()),
+    let fields = [
+        ("name", "Acme"),
+        ("join_policy", "open"),
+        ("require_2fa", "on"),
     ];
-    let res = browser
-        .post(app.at("/teams/acme/settings"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let res = post_form(&browser, &app, "/teams/acme/settings", &html, &fields).await;
     assert_eq!(res.status(), 422);
     assert!(
         res.text()

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_problem, csrf_from, spawn_app};
+use crate::helpers::{assert_problem, post_form, spawn_app};
 
 #[tokio::test]
 async fn the_link_in_the_confirmation_mail_confirms_the_address_once() {
@@ -124,13 +124,7 @@ async fn the_verify_page_confirms_only_when_its_button_is_pressed() {
         .unwrap();
     assert_eq!(me["email_verified"], false);
 
-    let res = app
-        .client
-        .post(app.at(&format!("/verify/{link}")))
-        .form(&[("csrf", csrf_from(&html))])
-        .send()
-        .await
-        .unwrap();
+    let res = post_form(&app.client, &app, &format!("/verify/{link}"), &html, &[]).await;
     assert_eq!(res.status(), 303);
     let me: Value = app
         .client

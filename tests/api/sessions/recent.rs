@@ -4,7 +4,7 @@
 use reqwest::Method;
 
 use super::sessions;
-use crate::helpers::{assert_problem, page, spawn_app};
+use crate::helpers::{assert_problem, page, post_form, spawn_app};
 
 /// Moves every session of the server back an hour, as if signed in long ago. The sessions
 /// read here are already cached, but freshness is read from the database each time.
@@ -116,17 +116,11 @@ async fn the_sessions_page_asks_for_the_password_when_the_sign_in_is_old() {
     let html = sessions_page().await;
     assert!(!html.contains("/settings/sessions/revoke-others"));
     assert!(html.contains("/settings/sessions/confirm"));
-    let csrf = crate::helpers::csrf_from(&html);
-    let post = |path: &'static str, password: Option<&'static str>| {
-        let mut form = vec![("csrf", csrf.clone())];
-        if let Some(p) = password {
-            form.push(("password", p.to_owned()));
-        }
-        browser.post(app.at(path)).form(&form).send()
+    let post = async |path: &'static str, password: Option<&'static str>| {
+        let fields: Vec<(&str, &str)> = password.map(|p| ("password", p)).into_iter().collect();
+        post_form(&browser, &app, path, &html, &fields).await
     };
-    let res = post("/settings/sessions/revoke-others", None)
-        .await
-        .unwrap();
+    let res = post("/settings/sessions/revoke-others", None).await;
     assert_eq!(res.status(), 403);
     assert!(
         res.text()
@@ -134,24 +128,18 @@ async fn the_sessions_page_asks_for_the_password_when_the_sign_in_is_old() {
             .unwrap()
             .contains("Enter your password again")
     );
-    let res = post("/settings/sessions/confirm", Some("wrong password"))
-        .await
-        .unwrap();
+    let res = post("/settings/sessions/confirm", Some("wrong password")).await;
     assert_eq!(res.status(), 422);
     assert_eq!(app.get_bearer("/api/v1/me", &other).await.status(), 200);
 
-    let res = post("/settings/sessions/confirm", Some(crate::helpers::PASSWORD))
-        .await
-        .unwrap();
+    let res = post("/settings/sessions/confirm", Some(crate::helpers::PASSWORD)).await;
     assert_eq!(res.status(), 303);
     assert!(
         sessions_page()
             .await
             .contains("/settings/sessions/revoke-others")
     );
-    let res = post("/settings/sessions/revoke-others", None)
-        .await
-        .unwrap();
+    let res = post("/settings/sessions/revoke-others", None).await;
     assert_eq!(res.status(), 303);
     assert_problem(
         app.get_bearer("/api/v1/me", &other).await,
@@ -209,18 +197,10 @@ async fn password_re_entry_on_the_sessions_page_is_throttled_like_sign_in() {
     let browser = crate::helpers::signed_in_browser(&app, "hasty").await;
     sign_ins_an_hour_ago(&app).await;
     let (_, html) = page(&browser, &app, "/settings/sessions").await;
-    let form = [
-        ("csrf", crate::helpers::csrf_from(&html)),
-        ("password", "not it".to_owned()),
-    ];
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        let res = browser
-            .post(app.at("/settings/sessions/confirm"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let fields = [("password", "not it")];
+        let res = post_form(&browser, &app, "/settings/sessions/confirm", &html, &fields).await;
         statuses.push(res.status().as_u16());
     }
     assert_eq!(statuses[0], 422, "{statuses:?}");
