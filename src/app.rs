@@ -12,6 +12,7 @@ use lettre::message::Mailbox;
 use tokio::sync::{Notify, watch};
 
 use crate::auth::Hasher;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::KeyRing;
 use crate::mail::{Transport, worker::Worker};
@@ -117,6 +118,7 @@ impl Application {
             hasher: Hasher::new(&config.argon2, keys.sealer(crate::keys::PEPPER))?,
             settings: Arc::new(settings),
             mail_queued: Arc::new(Notify::new()),
+            clock: crate::clock::Clock::default(),
         };
         let mail_from = config
             .mail_from
@@ -157,9 +159,14 @@ impl Application {
             transport: self.transport,
             from: self.mail_from,
             wake: self.state.mail_queued.clone(),
+            clock: self.state.clock.clone(),
         };
         let mail = tokio::spawn(worker.run(stop_rx.clone()));
-        let sweeper = tokio::spawn(sweep(self.state.store.clone(), stop_rx.clone()));
+        let sweeper = tokio::spawn(sweep(
+            self.state.store.clone(),
+            self.state.clock.clone(),
+            stop_rx.clone(),
+        ));
         let evictions = {
             let store = self.state.store.clone();
             tokio::spawn(async move { store.follow_evictions(stop_rx).await })
@@ -205,13 +212,13 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Deletes expired sessions, links and throttle entries every few minutes.
-async fn sweep(store: Store, mut stop: watch::Receiver<bool>) {
+async fn sweep(store: Store, clock: Clock, mut stop: watch::Receiver<bool>) {
     loop {
-        let now = crate::clock::now();
+        let now = clock.now();
         if let Err(e) = store.purge_expired(now).await {
             tracing::warn!(error = %e, "sweeping expired rows failed");
         }
-        if let Err(e) = store.throttle_purge(crate::clock::now_ms()).await {
+        if let Err(e) = store.throttle_purge(clock.now_ms()).await {
             tracing::warn!(error = %e, "sweeping throttle rows failed");
         }
         tokio::select! {

@@ -17,6 +17,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Wakes the mail worker when a transaction has queued mail.
     pub mail_queued: Arc<Notify>,
+    /// The time every use-case reads; tests move it forward.
+    pub clock: crate::clock::Clock,
 }
 
 pub struct Settings {

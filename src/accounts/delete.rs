@@ -55,7 +55,7 @@ pub async fn delete(
         verify_factor(state, &me.user, code, client).await?;
     }
 
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let username = Username::parse(&me.user.username).map_err(Error::invalid)?;
     let mut tx = state.store.begin().await?;
     tx.delete_user(me.user.id, &me.user.email).await?;

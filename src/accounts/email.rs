@@ -41,7 +41,7 @@ pub async fn request_change(
         .user_by_email(&email.normalized())
         .await?
         .is_some();
-    let now = crate::clock::now();
+    let now = state.clock.now();
 
     let mut tx = state.store.begin().await?;
     tx.delete_pending_email_changes(me.user.id).await?;
@@ -102,7 +102,7 @@ pub async fn request_change(
 pub async fn undo(state: &AppState, presented: &str, client: &ClientInfo) -> Result<()> {
     let hash =
         TokenHash::of_kind(presented, TokenKind::EmailChangeUndo).ok_or(Error::InvalidToken)?;
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     let link = tx
         .take_email_change_undo(&hash.0)

@@ -43,7 +43,7 @@ pub(crate) async fn queue_confirmation(
     address: &str,
     purpose: Purpose,
 ) -> Result<()> {
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let token = SecretToken::generate(TokenKind::EmailVerification);
     tx.insert_email_verification(
         &token.hash().0,

@@ -46,7 +46,7 @@ pub async fn change(
     confirm_password(state, &me.user, current).await?;
     let hash = state.hasher.hash(password.expose()).await?;
     let mut tx = state.store.begin().await?;
-    tx.set_password(me.user.id, &hash, crate::clock::now())
+    tx.set_password(me.user.id, &hash, state.clock.now())
         .await?;
     tx.delete_password_resets(me.user.id).await?;
     // Whoever knew the old password may have asked to move the account to their address.
@@ -75,13 +75,13 @@ pub async fn request_recovery(
     client: &ClientInfo,
 ) -> Result<()> {
     let ip_key = format!("recovery-ip:{}", client.ip);
-    throttle::check(&state.store, &ip_key, PER_IP).await?;
+    throttle::check(state, &ip_key, PER_IP).await?;
     state
         .settings
         .captcha
-        .verify(&state.store, captcha, crate::clock::now())
+        .verify(&state.store, captcha, state.clock.now())
         .await?;
-    throttle::hit(&state.store, &ip_key, PER_IP).await?;
+    throttle::hit(state, &ip_key, PER_IP).await?;
     let (state, email) = (state.clone(), email.to_owned());
     tokio::spawn(async move {
         if let Err(e) = send_recovery(&state, &email).await {
@@ -101,7 +101,7 @@ pub async fn reset(
 ) -> Result<()> {
     let hash =
         TokenHash::of_kind(presented, TokenKind::PasswordReset).ok_or(Error::InvalidToken)?;
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let link = state
         .store
         .password_reset(&hash.0)

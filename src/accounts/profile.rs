@@ -49,7 +49,7 @@ pub async fn update(state: &AppState, me: &Current, change: &ProfileChange) -> R
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
-    let now = crate::clock::now();
+    let now = state.clock.now();
     if let Some(u) = username.filter(|u| u.as_str() != me.user.username) {
         if state
             .store

@@ -61,11 +61,11 @@ pub async fn signup(
         interval_secs: t.signup_interval_secs,
     };
     let ip_key = format!("signup-ip:{}", client.ip);
-    throttle::check(&state.store, &ip_key, rule).await?;
-    throttle::hit(&state.store, &ip_key, rule).await?;
+    throttle::check(state, &ip_key, rule).await?;
+    throttle::hit(state, &ip_key, rule).await?;
 
     let password_hash = state.hasher.hash(password.expose()).await?;
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let mut user = User {
         id: Uuid::now_v7(),
         email: email.as_str().to_owned(),
@@ -109,7 +109,7 @@ pub async fn signup(
     .await?;
     match &invitation {
         Some(inv) => {
-            crate::teams::invitations::join_by_invitation(&mut tx, inv, user.id).await?;
+            crate::teams::invitations::join_by_invitation(&mut tx, inv, user.id, now).await?;
             tx.mark_email_verified(user.id, &user.email, now).await?;
         }
         None => {
@@ -120,7 +120,7 @@ pub async fn signup(
     if invitation.is_some() {
         user.email_verified_at = Some(now);
     }
-    let session = sessions::issue(&mut tx, user.id, kind, false, client).await?;
+    let session = sessions::issue(&mut tx, user.id, kind, false, client, now).await?;
     tx.commit().await?;
     state.mail_queued.notify_one();
     tracing::info!(user = %user.id, "account created");

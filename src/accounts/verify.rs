@@ -21,7 +21,7 @@ const RESEND: Rule = Rule {
 pub async fn confirm(state: &AppState, presented: &str, client: &ClientInfo) -> Result<Purpose> {
     let hash =
         TokenHash::of_kind(presented, TokenKind::EmailVerification).ok_or(Error::InvalidToken)?;
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     let link = tx
         .take_email_verification(&hash.0)
@@ -73,8 +73,8 @@ pub async fn resend(state: &AppState, me: &Current) -> Result<()> {
         return Err(Error::AlreadyVerified);
     }
     let key = format!("verify-resend:{}", me.user.id);
-    throttle::check(&state.store, &key, RESEND).await?;
-    throttle::hit(&state.store, &key, RESEND).await?;
+    throttle::check(state, &key, RESEND).await?;
+    throttle::hit(state, &key, RESEND).await?;
     let mut tx = state.store.begin().await?;
     queue_confirmation(&mut tx, state, &me.user, &me.user.email, Purpose::Signup).await?;
     tx.commit().await?;

@@ -64,7 +64,7 @@ pub async fn login(
     };
     let account_rule = name_rule(state);
     let ip_key = format!("login-ip:{}", client.ip);
-    throttle::check(&state.store, &ip_key, ip_rule).await?;
+    throttle::check(state, &ip_key, ip_rule).await?;
 
     let login_norm = login.trim().to_lowercase();
     // No username or address holds control characters (and PostgreSQL cannot store NUL).
@@ -79,13 +79,13 @@ pub async fn login(
     // Failures are counted per name typed, whether or not an account has it, so a 429 never
     // tells which names exist or which address belongs to which username.
     let account_key = name_key(&login_norm);
-    let had_failures = throttle::check(&state.store, &account_key, account_rule).await?;
+    let had_failures = throttle::check(state, &account_key, account_rule).await?;
 
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let ok = state.hasher.verify(password, hash).await?;
     let Some(user) = user.filter(|_| ok) else {
-        throttle::hit(&state.store, &ip_key, ip_rule).await?;
-        throttle::hit(&state.store, &account_key, account_rule).await?;
+        throttle::hit(state, &ip_key, ip_rule).await?;
+        throttle::hit(state, &account_key, account_rule).await?;
         tracing::info!(ip = %client.ip, "sign-in failed");
         return Err(Error::InvalidCredentials);
     };
@@ -105,8 +105,8 @@ pub async fn login(
         // get in either, so the way back in goes through the owner's mailbox. The answer
         // confirms the password to whoever typed it, so it counts as a failure on both
         // throttles: spraying the common list stays as slow as guessing.
-        throttle::hit(&state.store, &ip_key, ip_rule).await?;
-        throttle::hit(&state.store, &account_key, account_rule).await?;
+        throttle::hit(state, &ip_key, ip_rule).await?;
+        throttle::hit(state, &account_key, account_rule).await?;
         crate::auth::recovery::send_recovery(state, &user.email).await?;
         tracing::info!(user = %user.id, "sign-in refused: breached password, reset mailed");
         return Err(Error::PasswordResetRequired);
@@ -120,7 +120,8 @@ pub async fn login(
     }
 
     let mut tx = state.store.begin().await?;
-    let session = sessions::issue(&mut tx, user.id, kind, remember, client).await?;
+    let now = state.clock.now();
+    let session = sessions::issue(&mut tx, user.id, kind, remember, client, now).await?;
     if session.new_device {
         crate::mail::notices::new_sign_in(&mut tx, state, &user, client).await?;
     }

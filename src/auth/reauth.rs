@@ -13,7 +13,7 @@ pub async fn confirm_password(state: &AppState, user: &User, password: &str) -> 
     let rule = name_rule(state);
     // Usernames are ASCII, so this is the name sign-in lower-cases when the username is typed.
     let key = name_key(&user.username.to_ascii_lowercase());
-    let had_failures = throttle::check(&state.store, &key, rule).await?;
+    let had_failures = throttle::check(state, &key, rule).await?;
     if state
         .hasher
         .verify(password, user.password_hash.clone())
@@ -24,7 +24,7 @@ pub async fn confirm_password(state: &AppState, user: &User, password: &str) -> 
         }
         Ok(())
     } else {
-        throttle::hit(&state.store, &key, rule).await?;
+        throttle::hit(state, &key, rule).await?;
         Err(Error::InvalidPassword)
     }
 }
@@ -34,7 +34,7 @@ pub async fn confirm_password(state: &AppState, user: &User, password: &str) -> 
 pub async fn reauthenticate(state: &AppState, me: &Current, password: &str) -> Result<()> {
     confirm_password(state, &me.user, password).await?;
     let mut tx = state.store.begin().await?;
-    tx.set_credentials_entered_at(me.session_id, crate::clock::now())
+    tx.set_credentials_entered_at(me.session_id, state.clock.now())
         .await?;
     tx.commit().await?;
     tracing::info!(user = %me.user.id, session = %me.session_id, "password re-entered");

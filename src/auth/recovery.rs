@@ -25,14 +25,11 @@ pub(crate) async fn send_recovery(state: &AppState, email: &str) -> Result<()> {
         return Ok(());
     };
     let key = format!("recovery-address:{}", email.normalized());
-    if throttle::check(&state.store, &key, PER_ADDRESS)
-        .await
-        .is_err()
-    {
+    if throttle::check(state, &key, PER_ADDRESS).await.is_err() {
         tracing::info!("recovery mail skipped: address throttled");
         return Ok(());
     }
-    throttle::hit(&state.store, &key, PER_ADDRESS).await?;
+    throttle::hit(state, &key, PER_ADDRESS).await?;
     let Some(user) = state.store.user_by_email(&email.normalized()).await? else {
         return Ok(());
     };
@@ -48,7 +45,7 @@ pub(crate) async fn send_recovery(state: &AppState, email: &str) -> Result<()> {
             ],
             action: None,
         })?;
-        tx.enqueue_mail(&message, crate::clock::now()).await?;
+        tx.enqueue_mail(&message, state.clock.now()).await?;
     } else {
         queue_reset(&mut tx, state, &user).await?;
     }
@@ -59,7 +56,7 @@ pub(crate) async fn send_recovery(state: &AppState, email: &str) -> Result<()> {
 
 /// Creates a reset link for `user` and queues the mail carrying it (with the username).
 pub(crate) async fn queue_reset(tx: &mut Tx, state: &AppState, user: &User) -> Result<()> {
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let token = SecretToken::generate(TokenKind::PasswordReset);
     tx.insert_password_reset(&token.hash().0, user.id, now, now + RESET_TTL_SECS)
         .await?;

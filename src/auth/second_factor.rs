@@ -43,7 +43,7 @@ pub async fn begin(
     kind: &str,
 ) -> Result<SecretToken> {
     let token = SecretToken::generate(TokenKind::MfaChallenge);
-    let now = crate::clock::now();
+    let now = state.clock.now();
     state
         .store
         .insert_mfa_challenge(
@@ -62,7 +62,7 @@ pub async fn begin(
 pub async fn pending(state: &AppState, mfa_token: &str) -> Result<(TokenHash, MfaChallenge)> {
     let hash =
         TokenHash::of_kind(mfa_token, TokenKind::MfaChallenge).ok_or(Error::MfaTokenInvalid)?;
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let challenge = state
         .store
         .mfa_challenge(&hash.0)
@@ -100,7 +100,7 @@ pub(crate) async fn check_totp(
         .await?
         .ok_or(Error::InvalidCode)?;
     let totp = open_totp(state, user, &cred.secret_sealed)?;
-    let step = codes::matching_step(&totp, &code, crate::clock::now().unsigned_abs())
+    let step = codes::matching_step(&totp, &code, state.clock.now().unsigned_abs())
         .ok_or(Error::InvalidCode)?;
     if state.store.claim_totp_step(user.id, step).await? {
         return Ok(());
@@ -130,7 +130,7 @@ pub(crate) async fn check_recovery_code(
     let candidates = codes::recovery_code_candidates(keys, user.id, &code);
     if !state
         .store
-        .use_recovery_code(user.id, &candidates, crate::clock::now())
+        .use_recovery_code(user.id, &candidates, state.clock.now())
         .await?
     {
         return Err(Error::InvalidCode);
@@ -160,14 +160,14 @@ pub async fn verify_factor(
     client: &ClientInfo,
 ) -> Result<()> {
     let key = format!("mfa-account:{}", user.id);
-    throttle::check(&state.store, &key, SECOND_STEP).await?;
+    throttle::check(state, &key, SECOND_STEP).await?;
     let verdict = if codes::parse_totp(code).is_ok() {
         check_totp(state, user, code, client).await
     } else {
         check_recovery_code(state, user, code, client).await
     };
     if matches!(verdict, Err(Error::InvalidCode | Error::CodeReplayed)) {
-        throttle::hit(&state.store, &key, SECOND_STEP).await?;
+        throttle::hit(state, &key, SECOND_STEP).await?;
     }
     verdict
 }

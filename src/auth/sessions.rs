@@ -55,8 +55,8 @@ pub async fn issue(
     kind: &str,
     remember: bool,
     client: &ClientInfo,
+    now: i64,
 ) -> Result<Issued> {
-    let now = clock::now();
     let token = SecretToken::generate(TokenKind::Session);
     let session_id = Uuid::now_v7();
     let (idle_secs, expires_at) = if remember {
@@ -126,7 +126,7 @@ async fn lookup(state: &AppState, presented: &str, activity: bool) -> Result<Opt
     let Some(found) = found else {
         return Ok(None);
     };
-    let now = clock::now();
+    let now = state.clock.now();
     if effective_expiry(found.idle_secs, found.last_seen_at, found.expires_at) <= now {
         return Ok(None);
     }
@@ -176,7 +176,10 @@ impl SessionView {
 }
 
 pub async fn list(state: &AppState, me: &Current) -> Result<Vec<SessionView>> {
-    let sessions = state.store.sessions_of(me.user.id, clock::now()).await?;
+    let sessions = state
+        .store
+        .sessions_of(me.user.id, state.clock.now())
+        .await?;
     Ok(sessions
         .iter()
         .map(|s| SessionView::new(s, me.session_id))
@@ -190,7 +193,7 @@ pub const RECENT_SIGN_IN_SECS: i64 = 15 * 60;
 /// Whether this session's credentials were entered recently enough to end other sessions.
 pub async fn recently_signed_in(state: &AppState, me: &Current) -> Result<bool> {
     let at = state.store.credentials_entered_at(me.session_id).await?;
-    Ok(at.is_some_and(|at| at > clock::now() - RECENT_SIGN_IN_SECS))
+    Ok(at.is_some_and(|at| at > state.clock.now() - RECENT_SIGN_IN_SECS))
 }
 
 async fn require_recent_sign_in(state: &AppState, me: &Current) -> Result<()> {

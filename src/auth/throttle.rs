@@ -4,6 +4,7 @@
 //! per failure the attacker stops making, not hours (ASVS V2.2.1).
 
 use crate::error::{Error, Result};
+use crate::state::AppState;
 use crate::store::Store;
 
 #[derive(Debug, Clone, Copy)]
@@ -24,9 +25,9 @@ impl Rule {
 
 /// Refuses with `RateLimited` (and when to retry) if the key has spent its allowance.
 /// Otherwise says whether the key has recent events at all (if not, there is nothing to clear).
-pub async fn check(store: &Store, key: &str, rule: Rule) -> Result<bool> {
-    let now = crate::clock::now_ms();
-    if let Some(tat) = store.throttle_tat(key).await? {
+pub async fn check(state: &AppState, key: &str, rule: Rule) -> Result<bool> {
+    let now = state.clock.now_ms();
+    if let Some(tat) = state.store.throttle_tat(key).await? {
         let over = tat - now - rule.tolerance_ms();
         if over > 0 {
             let retry_after_secs = u64::try_from((over + 999) / 1000).unwrap_or(1).max(1);
@@ -37,9 +38,10 @@ pub async fn check(store: &Store, key: &str, rule: Rule) -> Result<bool> {
     Ok(false)
 }
 
-pub async fn hit(store: &Store, key: &str, rule: Rule) -> Result<()> {
-    store
-        .throttle_hit(key, crate::clock::now_ms(), rule.interval_ms())
+pub async fn hit(state: &AppState, key: &str, rule: Rule) -> Result<()> {
+    state
+        .store
+        .throttle_hit(key, state.clock.now_ms(), rule.interval_ms())
         .await?;
     Ok(())
 }

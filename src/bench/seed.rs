@@ -51,7 +51,7 @@ pub async fn seed(
         .ok_or_else(|| anyhow!("the seed hash is not Argon2id"))?;
     let have = u64::try_from(store.user_count().await?)?;
     let started = Instant::now();
-    let now = crate::clock::now();
+    let now = crate::clock::Clock::default().now();
     let mut next = have;
     while next < users {
         let end = (next + BATCH as u64).min(users);

@@ -138,7 +138,7 @@ impl Api {
 
     /// A fresh access token for `account`, refreshing (and updating the account) when needed.
     pub async fn fresh(&self, account: &mut Account) -> anyhow::Result<()> {
-        if account.access_expires_at > crate::clock::now() + 60 {
+        if account.access_expires_at > crate::clock::Clock::default().now() + 60 {
             return Ok(());
         }
         match self
@@ -151,7 +151,7 @@ impl Api {
             Ok(t) => {
                 account.access_token = t.access_token;
                 account.refresh_token = t.refresh_token;
-                account.access_expires_at = crate::clock::now() + t.expires_in;
+                account.access_expires_at = crate::clock::Clock::default().now() + t.expires_in;
                 Ok(())
             }
             Err(_) => bail!(

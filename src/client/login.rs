@@ -162,7 +162,7 @@ pub async fn store(api: &Api, tokens: Tokens) -> anyhow::Result<Account> {
         username: me.username,
         access_token: tokens.access_token,
         refresh_token: tokens.refresh_token,
-        access_expires_at: crate::clock::now() + tokens.expires_in,
+        access_expires_at: crate::clock::Clock::default().now() + tokens.expires_in,
         in_keyring: false,
     };
     let mut accounts = Accounts::load()?;

@@ -143,7 +143,7 @@ async fn undo_email_change(
 
 #[utoipa::path(get, path = "/api/v1/captcha", tag = "account", responses((status = 200, body = Challenge)))]
 async fn captcha(State(state): State<AppState>) -> Json<Challenge> {
-    Json(state.settings.captcha.challenge(crate::clock::now()))
+    Json(state.settings.captcha.challenge(state.clock.now()))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -41,14 +41,14 @@ pub async fn queue(
         },
         when: format!(
             "{} UTC",
-            crate::clock::rfc3339(crate::clock::now())
+            crate::clock::rfc3339(state.clock.now())
                 .replace('T', " ")
                 .trim_end_matches('Z')
         ),
         forgot_link: state.settings.link("/forgot"),
         sessions_link: state.settings.link("/settings/sessions"),
     })?;
-    tx.enqueue_mail(&message, crate::clock::now()).await?;
+    tx.enqueue_mail(&message, state.clock.now()).await?;
     Ok(())
 }
 

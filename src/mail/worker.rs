@@ -10,7 +10,6 @@ use tokio::sync::{Notify, watch};
 
 use super::Transport;
 use super::transport::Undeliverable;
-use crate::clock;
 use crate::store::{QueuedMail, Store};
 
 /// How long a claimed message is ours before another worker may retry it.
@@ -24,6 +23,7 @@ pub struct Worker {
     pub transport: Transport,
     pub from: Mailbox,
     pub wake: Arc<Notify>,
+    pub clock: crate::clock::Clock,
 }
 
 impl Worker {
@@ -35,7 +35,7 @@ impl Worker {
             }
             // Also hourly, so a quiet server forgets old mail too.
             if purged_at.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
-                match self.store.purge_sent_mail(clock::now()).await {
+                match self.store.purge_sent_mail(self.clock.now()).await {
                     Ok(_) => purged_at = Some(std::time::Instant::now()),
                     Err(e) => tracing::warn!(error = %e, "mail worker could not purge the outbox"),
                 }
@@ -51,7 +51,7 @@ impl Worker {
     async fn drain(&self) -> anyhow::Result<()> {
         let mut delivered_any = false;
         loop {
-            let now = clock::now();
+            let now = self.clock.now();
             let due = self.store.due_mail(now, 32).await?;
             if due.is_empty() {
                 // Old mail goes when new mail arrives: often enough, and free when idle.
@@ -81,7 +81,7 @@ impl Worker {
         };
         match sent {
             Ok(()) => {
-                self.store.mail_sent(m.id, clock::now()).await?;
+                self.store.mail_sent(m.id, self.clock.now()).await?;
                 tracing::info!(mail = %m.id, subject = %m.subject, "mail delivered");
             }
             Err(e) if e.is::<Undeliverable>() => {
@@ -93,7 +93,7 @@ impl Worker {
                 let backoff = (1_i64 << (attempts - 1).clamp(0, 20)).min(MAX_BACKOFF_SECS);
                 tracing::warn!(mail = %m.id, attempts, retry_in_secs = backoff, error = %e, "mail delivery failed");
                 self.store
-                    .mail_failed(m.id, clock::now() + backoff, &format!("{e:#}"))
+                    .mail_failed(m.id, self.clock.now() + backoff, &format!("{e:#}"))
                     .await?;
             }
         }

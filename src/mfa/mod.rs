@@ -35,7 +35,7 @@ pub async fn setup(state: &AppState, me: &Current, password: &str) -> Result<Set
     let sealed = state.settings.sealer.seal(&secret, me.user.id.as_bytes());
     if !state
         .store
-        .put_pending_totp(me.user.id, &sealed, crate::clock::now())
+        .put_pending_totp(me.user.id, &sealed, state.clock.now())
         .await?
     {
         return Err(Error::MfaAlreadyEnabled);
@@ -87,7 +87,7 @@ pub async fn enable(
         .await?
         .ok_or(Error::MfaSetupRequired)?;
     let totp = open_totp(state, &me.user, &cred.secret_sealed)?;
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let step = codes::matching_step(&totp, &code, now.unsigned_abs()).ok_or(Error::InvalidCode)?;
 
     let recovery_codes = new_recovery_codes();
@@ -99,7 +99,15 @@ pub async fn enable(
     tx.replace_recovery_codes(me.user.id, &hashes, now).await?;
     tx.delete_sessions_except(me.user.id, None).await?;
     let remember = me.remember;
-    let session = sessions::issue(&mut tx, me.user.id, &me.kind, remember, client).await?;
+    let session = sessions::issue(
+        &mut tx,
+        me.user.id,
+        &me.kind,
+        remember,
+        client,
+        state.clock.now(),
+    )
+    .await?;
     let what = What {
         subject: "Two-factor authentication is on",
         headline: "Two-factor authentication was turned on for your Latchkey account.",
@@ -129,7 +137,7 @@ pub async fn regenerate_codes(
     let codes = new_recovery_codes();
     let hashes = hash_codes(state, &me.user, &codes);
     let mut tx = state.store.begin().await?;
-    tx.replace_recovery_codes(me.user.id, &hashes, crate::clock::now())
+    tx.replace_recovery_codes(me.user.id, &hashes, state.clock.now())
         .await?;
     let what = What {
         subject: "New recovery codes",

@@ -52,7 +52,7 @@ pub async fn complete(
         .await?
         .ok_or(Error::MfaTokenInvalid)?;
     let key = format!("mfa-account:{}", user.id);
-    let had_failures = throttle::check(&state.store, &key, SECOND_STEP).await?;
+    let had_failures = throttle::check(state, &key, SECOND_STEP).await?;
 
     let verdict = match proof {
         Proof::Totp(raw) => check_totp(state, &user, raw, client).await,
@@ -66,7 +66,7 @@ pub async fn complete(
                 .store
                 .mfa_challenge_failed(&hash.0, MAX_FAILURES)
                 .await?;
-            throttle::hit(&state.store, &key, SECOND_STEP).await?;
+            throttle::hit(state, &key, SECOND_STEP).await?;
             return Err(e);
         }
         Err(other) => return Err(other),
@@ -82,6 +82,7 @@ pub async fn complete(
         &challenge.kind,
         challenge.remember,
         client,
+        state.clock.now(),
     )
     .await?;
     if session.new_device {

@@ -181,7 +181,7 @@ pub async fn begin_registration(
             me.user.id,
             &name,
             &saved,
-            crate::clock::now() + REGISTRATION_SECS,
+            state.clock.now() + REGISTRATION_SECS,
         )
         .await?;
     Ok(options)
@@ -195,7 +195,7 @@ pub async fn finish_registration(
     client: &ClientInfo,
 ) -> Result<KeyInfo> {
     let rp = relying_party_of(state)?;
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let pending = state
         .store
         .take_security_key_registration(me.user.id)
@@ -333,7 +333,7 @@ pub async fn check(
     // compares it with the newest stored, which a sign-in since may have raised.
     let counter = result.counter();
     if !tx
-        .security_key_used(user.id, row.id, &credential, counter, crate::clock::now())
+        .security_key_used(user.id, row.id, &credential, counter, state.clock.now())
         .await?
     {
         tracing::warn!(user = %user.id, key = %row.id, counter, "security key counter went back: a cloned key?");

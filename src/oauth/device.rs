@@ -49,7 +49,7 @@ pub fn normalize_user_code(raw: &str) -> Option<String> {
 }
 
 pub async fn start(state: &AppState, device_name: Option<&str>) -> Result<DeviceStart> {
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let device_code = SecretToken::generate(TokenKind::DeviceCode);
     let record = DeviceCode {
         user_code: new_user_code(),
@@ -83,7 +83,7 @@ pub async fn lookup(state: &AppState, typed: &str) -> Result<DeviceCode> {
         .store
         .device_by_user_code(&code)
         .await?
-        .filter(|d| d.expires_at > crate::clock::now() && d.approved.is_none())
+        .filter(|d| d.expires_at > state.clock.now() && d.approved.is_none())
         .ok_or(Error::InvalidToken)
 }
 
@@ -114,7 +114,7 @@ pub async fn poll(
     const UNKNOWN: OauthError = OauthError::new("invalid_grant", "Unknown device code.");
     let hash = TokenHash::of_kind(device_code, TokenKind::DeviceCode).ok_or(UNKNOWN)?;
     let record = state.store.device_by_hash(&hash.0).await?.ok_or(UNKNOWN)?;
-    let now = crate::clock::now();
+    let now = state.clock.now();
     if record.expires_at <= now {
         return Err(OauthError::new(
             "expired_token",

@@ -118,7 +118,7 @@ pub async fn start(
     state: &AppState,
     p: &AuthorizeParams,
 ) -> std::result::Result<Uuid, AuthorizeError> {
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let request = authorize_request(p, now)?;
     state
         .store
@@ -202,7 +202,7 @@ pub async fn pending(state: &AppState, id: Uuid) -> Result<OauthRequest> {
         .store
         .oauth_request(id)
         .await?
-        .filter(|r| r.expires_at > crate::clock::now())
+        .filter(|r| r.expires_at > state.clock.now())
         .ok_or(Error::InvalidToken)
 }
 
@@ -212,7 +212,7 @@ pub async fn approve(state: &AppState, me: &Current, id: Uuid) -> Result<String>
     if !state.store.take_oauth_request(id).await? {
         return Err(Error::InvalidToken);
     }
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let code = SecretToken::generate(TokenKind::AuthCode);
     let record = OauthCode {
         user_id: me.user.id,
@@ -266,7 +266,7 @@ async fn grant(
         ip: client.ip.clone(),
         user_agent: format!("{CLI_NAME} on {device_name}"),
     };
-    let session = sessions::issue(tx, user_id, "cli", true, &named).await?;
+    let session = sessions::issue(tx, user_id, "cli", true, &named, state.clock.now()).await?;
     // No password was typed for this session: its credentials are as old as the approver's,
     // so a grant approved from an old session cannot end other sessions (ASVS V3.3.4).
     tx.set_credentials_entered_at(session.session_id, authenticated_at.unwrap_or(0))
@@ -276,7 +276,8 @@ async fn grant(
     {
         crate::mail::notices::new_sign_in(tx, state, &user, &named).await?;
     }
-    let tokens = mint(tx, session.session_id, session.expires_at).await?;
+    let now = state.clock.now();
+    let tokens = mint(tx, session.session_id, session.expires_at, now).await?;
     Ok((session.session_id, tokens))
 }
 
@@ -285,8 +286,8 @@ async fn mint(
     tx: &mut crate::store::Tx,
     session_id: Uuid,
     grant_ends: i64,
+    now: i64,
 ) -> Result<TokenResponse> {
-    let now = crate::clock::now();
     let access = SecretToken::generate(TokenKind::AccessToken);
     let refresh = SecretToken::generate(TokenKind::RefreshToken);
     let access_ends = (now + ACCESS_TTL_SECS).min(grant_ends);
@@ -324,7 +325,7 @@ pub async fn exchange_code(
     client: &ClientInfo,
 ) -> std::result::Result<TokenResponse, OauthError> {
     let hash = TokenHash::of_kind(code, TokenKind::AuthCode).ok_or(BAD_CODE)?;
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     let (record, fresh) = tx.claim_oauth_code(&hash.0, now).await?.ok_or(BAD_CODE)?;
     if !fresh {
@@ -373,7 +374,7 @@ pub async fn refresh(
     token: &str,
 ) -> std::result::Result<TokenResponse, OauthError> {
     let hash = TokenHash::of_kind(token, TokenKind::RefreshToken).ok_or(BAD_REFRESH)?;
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let record = state
         .store
         .oauth_token(&hash.0)
@@ -390,7 +391,7 @@ pub async fn refresh(
         state.store.end_session(record.session_id).await?;
         return Err(BAD_REFRESH);
     }
-    let tokens = mint(&mut tx, record.session_id, record.expires_at).await?;
+    let tokens = mint(&mut tx, record.session_id, record.expires_at, now).await?;
     tx.commit().await?;
     Ok(tokens)
 }

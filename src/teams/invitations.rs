@@ -29,7 +29,7 @@ pub async fn invite(
     {
         return Err(Error::AlreadyMember);
     }
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let invitation = Invitation {
         id: Uuid::now_v7(),
         team_id: team.id,
@@ -70,7 +70,7 @@ async fn queue_mail(
         ],
         action: Some(("Join the team", state.settings.link(&format!("/invitations/{}", token.as_str())))),
     })?;
-    tx.enqueue_mail(&message, crate::clock::now()).await?;
+    tx.enqueue_mail(&message, state.clock.now()).await?;
     Ok(())
 }
 
@@ -78,7 +78,7 @@ pub async fn pending(state: &AppState, me: &Current, slug: &str) -> Result<Vec<I
     let team = as_admin(state, me, slug).await?;
     Ok(state
         .store
-        .pending_invitations(team.id, crate::clock::now())
+        .pending_invitations(team.id, state.clock.now())
         .await?)
 }
 
@@ -91,7 +91,7 @@ pub async fn resend(state: &AppState, me: &Current, slug: &str, id: Uuid) -> Res
         .await?
         .ok_or(Error::NotFound("invitation"))?;
     let token = SecretToken::generate(TokenKind::Invitation);
-    invitation.expires_at = crate::clock::now() + TTL_SECS;
+    invitation.expires_at = state.clock.now() + TTL_SECS;
     let mut tx = state.store.begin().await?;
     tx.reissue_invitation(invitation.id, &token.hash().0, invitation.expires_at)
         .await?;
@@ -117,7 +117,7 @@ pub async fn lookup(state: &AppState, presented: &str) -> Result<(Invitation, Te
         .store
         .invitation_by_token(&hash.0)
         .await?
-        .filter(|i| i.expires_at > crate::clock::now())
+        .filter(|i| i.expires_at > state.clock.now())
         .ok_or(Error::InvalidToken)?;
     let team = state
         .store
@@ -138,7 +138,7 @@ pub async fn accept(state: &AppState, me: &Current, presented: &str) -> Result<T
         return Err(Error::EmailUnverified);
     }
     let mut tx = state.store.begin().await?;
-    join_by_invitation(&mut tx, &invitation, me.user.id).await?;
+    join_by_invitation(&mut tx, &invitation, me.user.id, state.clock.now()).await?;
     tx.commit().await?;
     tell_admins(
         state,
@@ -158,17 +158,13 @@ pub(crate) async fn join_by_invitation(
     tx: &mut Tx,
     invitation: &Invitation,
     user_id: Uuid,
+    now: i64,
 ) -> Result<()> {
     if !tx.take_invitation(invitation.id).await? {
         return Err(Error::InvalidToken);
     }
     if !tx
-        .add_member(
-            invitation.team_id,
-            user_id,
-            &invitation.role,
-            crate::clock::now(),
-        )
+        .add_member(invitation.team_id, user_id, &invitation.role, now)
         .await?
     {
         return Err(Error::AlreadyMember);

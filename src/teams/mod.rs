@@ -124,7 +124,7 @@ pub async fn create(
         }
         (Err(e), _) | (_, Err(e)) => return Err(e),
     };
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let team = Team {
         id: Uuid::now_v7(),
         slug: slug.as_str().to_owned(),
@@ -253,7 +253,7 @@ pub async fn join(state: &AppState, me: &Current, slug: &str) -> Result<Joined> 
     if team.discovery_domain.is_none() || team.discovery_domain != domain {
         return Err(Error::NotFound("team"));
     }
-    let now = crate::clock::now();
+    let now = state.clock.now();
     if team.join_policy == "approval" {
         state
             .store
@@ -378,7 +378,7 @@ pub async fn decide_request(
     let mut tx = state.store.begin().await?;
     tx.delete_join_request(team.id, request.user_id).await?;
     if approve {
-        tx.add_member(team.id, request.user_id, "member", crate::clock::now())
+        tx.add_member(team.id, request.user_id, "member", state.clock.now())
             .await?;
     }
     tx.commit().await?;
@@ -402,7 +402,7 @@ async fn tell_admins(state: &AppState, team: &Team, what: &str) -> Result<()> {
                     .link(&format!("/teams/{}/members", team.slug)),
             )),
         })?;
-        tx.enqueue_mail(&message, crate::clock::now()).await?;
+        tx.enqueue_mail(&message, state.clock.now()).await?;
     }
     tx.commit().await?;
     state.mail_queued.notify_one();

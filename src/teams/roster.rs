@@ -25,7 +25,7 @@ pub async fn roster(state: &AppState, me: &Current, slug: &str) -> Result<Roster
         }
         tokio::try_join!(
             store.members(team.id),
-            store.pending_invitations(team.id, crate::clock::now()),
+            store.pending_invitations(team.id, state.clock.now()),
             store.join_requests(team.id),
         )?
     } else {

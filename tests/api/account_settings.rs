@@ -409,56 +409,6 @@ async fn the_account_page_changes_password_and_deletes() {
     );
 }
 
-/// Teams arrive in their own issue; until then a membership is written straight into the
-/// database to show that deletion checks it (and that the database itself refuses too).
-#[tokio::test]
-async fn deletion_is_refused_while_the_account_belongs_to_a_team() {
-    use sqlx::Connection;
-    let app = spawn_app().await;
-    if app.engine != "sqlite" {
-        crate::helpers::skip("writes the membership straight into the SQLite file");
-        return;
-    }
-    let body = app.signup("member").await;
-    let token = body["token"].as_str().unwrap().to_owned();
-    let user_id: uuid::Uuid = body["user"]["id"].as_str().unwrap().parse().unwrap();
-    let mut db = sqlx::SqliteConnection::connect(&format!(
-        "sqlite://{}",
-        app.dir.path().join("data/latchkey.db").display()
-    ))
-    .await
-    .unwrap();
-    let team = uuid::Uuid::now_v7();
-    sqlx::query("INSERT INTO teams (id, slug, name, created_at) VALUES ($1, 'acme', 'Acme', 0)")
-        .bind(team)
-        .execute(&mut db)
-        .await
-        .unwrap();
-    sqlx::query(
-        "INSERT INTO team_members (team_id, user_id, role, joined_at) VALUES ($1, $2, 'admin', 0)",
-    )
-    .bind(team)
-    .bind(user_id)
-    .execute(&mut db)
-    .await
-    .unwrap();
-    let res = app
-        .api(
-            Method::DELETE,
-            "/api/v1/me",
-            Some(&token),
-            Some(&json!({"password": PASSWORD, "confirm_username": "member"})),
-        )
-        .await;
-    let body = assert_problem(res, 409, "leave_teams_first").await;
-    assert_eq!(body["teams"], json!(["acme"]));
-    assert_eq!(
-        app.get_bearer("/api/v1/me", &token).await.status(),
-        200,
-        "nothing was deleted"
-    );
-}
-
 /// Accounts an enterprise team manages (SCIM sets `managed_by`; written straight into the
 /// database here until SCIM exists) change email and password, and delete, only through their
 /// Team Admin.

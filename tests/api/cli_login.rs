@@ -123,11 +123,7 @@ async fn two_accounts_sign_in_through_the_browser_switch_and_sign_out() {
         .as_str()
         .unwrap()
         .to_owned();
-    app.execute_sql(
-        "UPDATE sessions SET created_at = created_at - 3600,
-                             reauthenticated_at = reauthenticated_at - 3600",
-    )
-    .await;
+    app.pass_time(16 * 60);
     let (ok, _, err) = run(config.path(), &["sessions", "revoke", &browser_session]).await;
     assert!(!ok);
     assert!(err.contains("then run `latchkey login`"), "{err}");

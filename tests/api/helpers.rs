@@ -36,7 +36,19 @@ pub struct TestApp {
     pub engine: &'static str,
     /// The PostgreSQL database this server uses, for a second server to share it.
     pub database_url: Option<String>,
+    /// The server's clock, when it runs in this process (a child process keeps its own).
+    clock: Option<latchkey::clock::Clock>,
     _stop: Stop,
+}
+
+impl TestApp {
+    /// Lets `secs` seconds pass on the server's clock: sessions idle, links and codes expire.
+    pub fn pass_time(&self, secs: i64) {
+        self.clock
+            .as_ref()
+            .expect("a server in a child process keeps its own clock")
+            .advance(secs);
+    }
 }
 
 /// Stops the server when the test ends.
@@ -109,6 +121,7 @@ pub async fn spawn_app_in(dir: TempDir, tweak: impl FnOnce(&mut Config)) -> Test
     let app = Application::build(config).await.expect("server builds");
     let url = app.url().to_owned();
     let port = app.port();
+    let clock = app.state().clock.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
@@ -121,6 +134,7 @@ pub async fn spawn_app_in(dir: TempDir, tweak: impl FnOnce(&mut Config)) -> Test
         dir,
         engine,
         database_url,
+        clock: Some(clock),
         _stop: Stop::Task { _sender: stop },
     }
 }
@@ -187,6 +201,7 @@ pub async fn spawn_app_process(shared: Option<&TestApp>, env: &[(&str, &str)]) -
         dir,
         engine,
         database_url,
+        clock: None,
         _stop: Stop::Process {
             child,
             _stdout: stdout.into_inner(),

@@ -352,12 +352,7 @@ async fn every_refusal_of_the_code_flow() {
 
 #[tokio::test]
 async fn a_browser_step_expires_after_five_minutes() {
-    use sqlx::Connection;
     let app = spawn_app().await;
-    if app.engine != "sqlite" {
-        crate::helpers::skip("moves the clock by editing the SQLite database file");
-        return;
-    }
     app.signup("slow").await;
     let browser = signed_in_browser(&app, "slow").await;
     let (_, challenge) = pkce();
@@ -368,16 +363,7 @@ async fn a_browser_step_expires_after_five_minutes() {
             .await
             .unwrap(),
     );
-    let mut db = sqlx::SqliteConnection::connect(&format!(
-        "sqlite://{}",
-        app.dir.path().join("data/latchkey.db").display()
-    ))
-    .await
-    .unwrap();
-    sqlx::query("UPDATE oauth_requests SET expires_at = expires_at - 301")
-        .execute(&mut db)
-        .await
-        .unwrap();
+    app.pass_time(301);
     let res = browser.get(app.at(&consent)).send().await.unwrap();
     assert_eq!(res.status(), 400);
     assert!(
@@ -503,7 +489,8 @@ async fn the_device_flow_signs_in_another_machine() {
     let (html, approved) = approve_device(&app, &browser, &user_code.to_lowercase()).await;
     assert!(html.contains("Sign in to Latchkey CLI on headless-vm?"));
     assert!(approved.contains("You can return to your terminal"));
-    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    // The slow_down above raised the interval to 10 s.
+    app.pass_time(10);
     let (status, body) = poll().await;
     assert_eq!(status, 200, "{body}");
     let me: Value = app

@@ -123,14 +123,4 @@ impl TestApp {
             self.database_files_text()
         }
     }
-
-    /// `id` as an SQL literal for this engine's id columns (a blob on SQLite, a UUID on
-    /// PostgreSQL), for rows written behind the store's back.
-    pub fn uuid_sql(&self, id: uuid::Uuid) -> String {
-        if self.engine == "postgres" {
-            format!("'{id}'")
-        } else {
-            format!("X'{}'", id.simple())
-        }
-    }
 }

@@ -6,11 +6,10 @@ use reqwest::Method;
 use super::sessions;
 use crate::helpers::{assert_problem, page, post_form, spawn_app};
 
-/// Moves every session of the server back an hour, as if signed in long ago. The sessions
-/// read here are already cached, but freshness is read from the database each time.
-async fn sign_ins_an_hour_ago(app: &crate::helpers::TestApp) {
-    app.execute_sql("UPDATE sessions SET created_at = created_at - 3600")
-        .await;
+/// Lets 16 minutes pass: every sign-in so far is no longer recent, and no session has been
+/// idle long enough to end.
+async fn sign_ins_a_while_ago(app: &crate::helpers::TestApp) {
+    app.pass_time(16 * 60);
 }
 
 /// ASVS 4.0.3 V3.3.4: ending other sessions needs credentials entered again, unless this
@@ -32,7 +31,7 @@ async fn ending_other_sessions_needs_a_recent_sign_in() {
             .to_owned()
     };
     let (phone_id, laptop_id) = (id_of(true, false), id_of(false, true));
-    sign_ins_an_hour_ago(&app).await;
+    sign_ins_a_while_ago(&app).await;
 
     let phone_path = format!("/api/v1/me/sessions/{phone_id}");
     let revoke_phone = async || {
@@ -77,8 +76,7 @@ async fn ending_other_sessions_needs_a_recent_sign_in() {
     .await;
 
     // Fifteen minutes on, the re-entry has worn off too; signing oneself out still works.
-    app.execute_sql("UPDATE sessions SET reauthenticated_at = reauthenticated_at - 901")
-        .await;
+    app.pass_time(901);
     let others = app
         .api(
             Method::DELETE,
@@ -112,7 +110,7 @@ async fn the_sessions_page_asks_for_the_password_when_the_sign_in_is_old() {
     assert!(html.contains("/settings/sessions/revoke-others"));
     assert!(!html.contains("/settings/sessions/confirm"));
 
-    sign_ins_an_hour_ago(&app).await;
+    sign_ins_a_while_ago(&app).await;
     let html = sessions_page().await;
     assert!(!html.contains("/settings/sessions/revoke-others"));
     assert!(html.contains("/settings/sessions/confirm"));
@@ -158,7 +156,7 @@ async fn a_cli_grant_approved_from_an_old_session_cannot_end_other_sessions() {
     app.signup("thief").await;
     let owner = app.login_token("thief", true).await;
     let stolen = crate::helpers::signed_in_browser(&app, "thief").await;
-    sign_ins_an_hour_ago(&app).await;
+    sign_ins_a_while_ago(&app).await;
     let app = &app;
     let end_others = |token: String| async move {
         app.api(
@@ -195,7 +193,7 @@ async fn password_re_entry_on_the_sessions_page_is_throttled_like_sign_in() {
     let app = crate::helpers::spawn_app_with(|c| c.throttle.account_burst = 2).await;
     app.signup("hasty").await;
     let browser = crate::helpers::signed_in_browser(&app, "hasty").await;
-    sign_ins_an_hour_ago(&app).await;
+    sign_ins_a_while_ago(&app).await;
     let (_, html) = page(&browser, &app, "/settings/sessions").await;
     let mut statuses = Vec::new();
     for _ in 0..4 {
