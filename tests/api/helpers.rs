@@ -336,3 +336,18 @@ pub fn session_set_cookie(res: &reqwest::Response) -> String {
         .expect("a session cookie is set")
         .to_owned()
 }
+
+/// The `.rs` files under `dir`, in a stable order, for the tests that read the code itself.
+pub fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}

@@ -172,9 +172,7 @@ impl Source {
 
 fn read_sources() -> Vec<Source> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut paths = Vec::new();
-    rust_files(&root.join("src"), &mut paths);
-    paths.sort();
+    let paths = crate::helpers::rust_files(&root.join("src"));
     let mut sources = Vec::new();
     let mut test_only = Vec::new();
     for path in paths {
@@ -210,17 +208,6 @@ fn read_sources() -> Vec<Source> {
     sources.retain(|s| !test_only.iter().any(|t| s.module.starts_with(t)));
     assert!(sources.len() > 50, "the scan found the sources");
     sources
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
 }
 
 fn layer_of(module: &str) -> Option<u32> {

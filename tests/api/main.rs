@@ -4,7 +4,6 @@ mod bad_input;
 mod browser;
 mod cli;
 mod cli_login;
-mod clock;
 mod cross_tenant;
 mod csrf;
 mod headers;

@@ -1,28 +1,12 @@
 //! Rules about the code itself, checked on every run so a later change cannot quietly break
-//! them: where randomness comes from, and which weak algorithms may be linked at all.
+//! them: where randomness and the time come from, and which weak algorithms may be linked at all.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 /// Every `src/` file with its comment lines dropped, so prose may name what code must not.
 fn sources() -> Vec<(PathBuf, String)> {
-    let mut files = Vec::new();
-    rust_files(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut files,
-    );
-    files
+    crate::helpers::rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
         .into_iter()
         .map(|path| {
             let code = std::fs::read_to_string(&path)
@@ -162,4 +146,33 @@ fn weak_algorithms_are_linked_only_where_a_protocol_demands_them() {
             assert!(!code.contains(name), "{} uses {name}", path.display());
         }
     }
+}
+
+const SYSTEM_TIME: &[&str] = &["now_utc()", "SystemTime::now", "Utc::now", "Local::now"];
+const OWN_CLOCK_ALLOWED: &[&str] = &["src/app.rs", "src/clock.rs", "src/client/", "src/bench/"];
+
+/// The server reads the time only from the `Clock` in its state, which tests move forward:
+/// a use-case that asked the system instead would ignore the time a test lets pass, and expiry
+/// would go untested. The CLI (`client/`) and the bench seeder run without a server, on the
+/// system clock through `Clock::default()`; the server makes its one clock in `app.rs`.
+#[test]
+fn the_server_reads_the_time_only_from_its_clock() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut problems = String::new();
+    for path in crate::helpers::rust_files(&root.join("src")) {
+        let shown = path.strip_prefix(root).unwrap().display().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let system = shown != "src/clock.rs" && SYSTEM_TIME.iter().any(|s| line.contains(s));
+            let own = line.contains("Clock::default()")
+                && !OWN_CLOCK_ALLOWED.iter().any(|a| shown.starts_with(a));
+            if system || own {
+                problems.push_str(&format!("{shown}:{}: {}\n", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "read the time from `state.clock` instead:\n{problems}"
+    );
 }

@@ -7,7 +7,7 @@
 //! is a placeholder (`UPDATE {} SET`) must be listed in `DYNAMIC_WRITES` with the reason it
 //! never changes what a session lookup reads.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The one module allowed to write the tables.
 const WRITES: &str = "src/store/writes.rs";
@@ -20,17 +20,6 @@ const DYNAMIC_WRITES: [(&str, &str); 1] = [(
     "src/store/sealing.rs",
     "reseals columns in place: the values a lookup opens stay the same",
 )];
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
 
 /// The string literals of Rust source `code` (plain, raw, byte and C strings), each with the
 /// line it starts on; comments and character literals are skipped.
@@ -184,9 +173,7 @@ fn written_tables(sql: &str) -> Vec<String> {
 /// write to a table named at run time.
 fn writes_in_src() -> (Vec<String>, Vec<String>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    rust_files(&root.join("src"), &mut files);
-    files.sort();
+    let files = crate::helpers::rust_files(&root.join("src"));
     let (mut writes, mut dynamic) = (Vec::new(), Vec::new());
     for path in files {
         let name = path
