@@ -3,8 +3,12 @@
 //! admin-only actions answer `Forbidden` to members.
 
 pub mod invitations;
+mod joining;
+mod members;
 mod roster;
 
+pub use joining::{Joined, decide_request, discoverable, join, join_requests};
+pub use members::{leave, members, remove, set_role};
 pub use roster::{Roster, roster};
 
 use std::collections::HashSet;
@@ -17,7 +21,7 @@ use crate::domain::{Invalid, TeamSlug};
 use crate::error::{Error, Result};
 use crate::mail::{self, Plain};
 use crate::state::AppState;
-use crate::store::{Member, Team, TeamWithRole, User};
+use crate::store::{Team, TeamWithRole, User};
 
 pub const ROLES: &[&str] = &["admin", "member", "billing"];
 /// Who may join a discoverable team: anyone from the domain, or after an admin approves.
@@ -219,169 +223,6 @@ pub async fn delete(state: &AppState, me: &Current, slug: &str, confirm_slug: &s
     }
     state.store.delete_team(team.id).await?;
     tracing::info!(user = %me.user.id, team = %team.slug, "team deleted");
-    Ok(())
-}
-
-/// Teams with discovery on for the domain of the caller's confirmed address.
-pub async fn discoverable(state: &AppState, me: &Current) -> Result<Vec<Team>> {
-    match verified_domain(&me.user) {
-        Some(domain) => Ok(state.store.discoverable(&domain, me.user.id).await?),
-        None => Ok(vec![]),
-    }
-}
-
-pub enum Joined {
-    Member,
-    Requested,
-}
-
-/// Joins a team discoverable by the caller's domain, or asks to when it needs approval. Teams
-/// the caller cannot discover are `NotFound`, exactly like teams that do not exist.
-pub async fn join(state: &AppState, me: &Current, slug: &str) -> Result<Joined> {
-    require_verified(&me.user)?;
-    let slug = TeamSlug::parse(slug).map_err(|_| Error::NotFound("team"))?;
-    let slug = slug.as_str();
-    let team = state
-        .store
-        .team_by_slug(slug)
-        .await?
-        .ok_or(Error::NotFound("team"))?;
-    if state.store.role_in(team.id, me.user.id).await?.is_some() {
-        return Err(Error::AlreadyMember);
-    }
-    let domain = verified_domain(&me.user);
-    if team.discovery_domain.is_none() || team.discovery_domain != domain {
-        return Err(Error::NotFound("team"));
-    }
-    let now = state.clock.now();
-    if team.join_policy == "approval" {
-        state
-            .store
-            .add_join_request(team.id, me.user.id, now)
-            .await?;
-        tell_admins(
-            state,
-            &team,
-            &format!(
-                "{} asked to join {}. Approve or decline on the team's members page.",
-                me.user.username, team.name
-            ),
-        )
-        .await?;
-        return Ok(Joined::Requested);
-    }
-    let mut tx = state.store.begin().await?;
-    tx.add_member(team.id, me.user.id, "member", now).await?;
-    tx.commit().await?;
-    tell_admins(
-        state,
-        &team,
-        &format!("{} joined {}.", me.user.username, team.name),
-    )
-    .await?;
-    Ok(Joined::Member)
-}
-
-pub async fn members(
-    state: &AppState,
-    me: &Current,
-    slug: &str,
-) -> Result<(Team, String, Vec<Member>)> {
-    let (team, role) = membership(state, me, slug).await?;
-    let members = state.store.members(team.id).await?;
-    Ok((team, role, members))
-}
-
-async fn member_named(state: &AppState, team: &Team, username: &str) -> Result<Member> {
-    state
-        .store
-        .members(team.id)
-        .await?
-        .into_iter()
-        .find(|m| m.username.eq_ignore_ascii_case(username))
-        .ok_or(Error::NotFound("member"))
-}
-
-/// Changes a member's role; the team keeps at least one admin.
-pub async fn set_role(
-    state: &AppState,
-    me: &Current,
-    slug: &str,
-    username: &str,
-    role: &str,
-) -> Result<()> {
-    let team = as_admin(state, me, slug).await?;
-    let role = parse_role(role)?;
-    let member = member_named(state, &team, username).await?;
-    let mut tx = state.store.begin().await?;
-    tx.lock_team(team.id).await?;
-    if member.role == "admin" && role != "admin" && tx.admin_count(team.id).await? <= 1 {
-        return Err(Error::LastAdmin);
-    }
-    tx.set_member_role(team.id, member.user_id, role).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Removes a member (admins), or the caller themself (leaving); the last admin stays.
-pub async fn remove(state: &AppState, me: &Current, slug: &str, username: &str) -> Result<()> {
-    let leaving = username.eq_ignore_ascii_case(&me.user.username);
-    // Removing someone else is an admin action, with all `as_admin` asks (2FA included).
-    let team = if leaving {
-        membership(state, me, slug).await?.0
-    } else {
-        as_admin(state, me, slug).await?
-    };
-    let member = member_named(state, &team, username).await?;
-    let mut tx = state.store.begin().await?;
-    tx.lock_team(team.id).await?;
-    if member.role == "admin" && tx.admin_count(team.id).await? <= 1 {
-        return Err(Error::LastAdmin);
-    }
-    tx.remove_member(team.id, member.user_id).await?;
-    tx.commit().await?;
-    let what = if leaving { "left" } else { "was removed from" };
-    tell_admins(
-        state,
-        &team,
-        &format!("{} {what} {}.", member.username, team.name),
-    )
-    .await?;
-    Ok(())
-}
-
-pub async fn leave(state: &AppState, me: &Current, slug: &str) -> Result<()> {
-    remove(state, me, slug, &me.user.username.clone()).await
-}
-
-pub async fn join_requests(state: &AppState, me: &Current, slug: &str) -> Result<Vec<Member>> {
-    let team = as_admin(state, me, slug).await?;
-    Ok(state.store.join_requests(team.id).await?)
-}
-
-/// Approves (`approve = true`) or declines a request to join.
-pub async fn decide_request(
-    state: &AppState,
-    me: &Current,
-    slug: &str,
-    username: &str,
-    approve: bool,
-) -> Result<()> {
-    let team = as_admin(state, me, slug).await?;
-    let request = state
-        .store
-        .join_requests(team.id)
-        .await?
-        .into_iter()
-        .find(|r| r.username.eq_ignore_ascii_case(username))
-        .ok_or(Error::NotFound("join request"))?;
-    let mut tx = state.store.begin().await?;
-    tx.delete_join_request(team.id, request.user_id).await?;
-    if approve {
-        tx.add_member(team.id, request.user_id, "member", state.clock.now())
-            .await?;
-    }
-    tx.commit().await?;
     Ok(())
 }
 

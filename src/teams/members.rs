@@ -1,0 +1,80 @@
+//! A team's members: listing them, changing roles, removing someone or leaving. The team
+//! always keeps at least one admin.
+
+use super::{as_admin, membership, parse_role, tell_admins};
+use crate::auth::Current;
+use crate::error::{Error, Result};
+use crate::state::AppState;
+use crate::store::{Member, Team};
+
+pub async fn members(
+    state: &AppState,
+    me: &Current,
+    slug: &str,
+) -> Result<(Team, String, Vec<Member>)> {
+    let (team, role) = membership(state, me, slug).await?;
+    let members = state.store.members(team.id).await?;
+    Ok((team, role, members))
+}
+
+async fn member_named(state: &AppState, team: &Team, username: &str) -> Result<Member> {
+    state
+        .store
+        .members(team.id)
+        .await?
+        .into_iter()
+        .find(|m| m.username.eq_ignore_ascii_case(username))
+        .ok_or(Error::NotFound("member"))
+}
+
+/// Changes a member's role; the team keeps at least one admin.
+pub async fn set_role(
+    state: &AppState,
+    me: &Current,
+    slug: &str,
+    username: &str,
+    role: &str,
+) -> Result<()> {
+    let team = as_admin(state, me, slug).await?;
+    let role = parse_role(role)?;
+    let member = member_named(state, &team, username).await?;
+    let mut tx = state.store.begin().await?;
+    tx.lock_team(team.id).await?;
+    if member.role == "admin" && role != "admin" && tx.admin_count(team.id).await? <= 1 {
+        return Err(Error::LastAdmin);
+    }
+    tx.set_member_role(team.id, member.user_id, role).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a member (admins), or the caller themself (leaving); the last admin stays.
+pub async fn remove(state: &AppState, me: &Current, slug: &str, username: &str) -> Result<()> {
+    let leaving = username.eq_ignore_ascii_case(&me.user.username);
+    // Removing someone else is an admin action, with all `as_admin` asks (2FA included).
+    let team = if leaving {
+        membership(state, me, slug).await?.0
+    } else {
+        as_admin(state, me, slug).await?
+    };
+    let member = member_named(state, &team, username).await?;
+    let mut tx = state.store.begin().await?;
+    tx.lock_team(team.id).await?;
+    if member.role == "admin" && tx.admin_count(team.id).await? <= 1 {
+        return Err(Error::LastAdmin);
+    }
+    tx.remove_member(team.id, member.user_id).await?;
+    tx.commit().await?;
+    let what = if leaving { "left" } else { "was removed from" };
+    tell_admins(
+        state,
+        &team,
+        &format!("{} {what} {}.", member.username, team.name),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn leave(state: &AppState, me: &Current, slug: &str) -> Result<()> {
+    remove(state, me, slug, &me.user.username.clone()).await
+}
