@@ -183,5 +183,5 @@ pub(super) async fn show_error(
     e: Error,
 ) -> PageResult {
     let errors = form_messages(e)?;
-    account_page(state, Page::build_for(state, jar, me).await?, errors).await
+    account_page(state, MyPage::build(state, jar, me).await?, errors).await
 }

@@ -88,12 +88,10 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, heading, text, retry_after) = match self {
             Self::SignIn => return Redirect::to("/login").into_response(),
-            Self::Refused(e) => (
-                e.status(),
-                heading(e.status()),
-                e.detail().to_owned(),
-                e.retry_after(),
-            ),
+            Self::Refused(e) => {
+                let (status, retry_after) = (e.status(), e.retry_after());
+                (status, heading(status), e.messages().join(" "), retry_after)
+            }
             Self::Message {
                 status,
                 heading,

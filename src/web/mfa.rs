@@ -12,7 +12,8 @@ use serde::Deserialize;
 use super::account_settings::show_error;
 use super::guard::{CheckedForm, SignedInForm};
 use super::{
-    Flash, Layout, Page, PageError, PageResult, form_messages, redirect_with, render, render_status,
+    Flash, Layout, MyPage, Page, PageError, PageResult, form_messages, redirect_with, render,
+    render_status,
 };
 use crate::error::Error;
 use crate::http::cookies;
@@ -215,7 +216,7 @@ pub async fn setup(
 ) -> PageResult {
     match mfa::setup(&state, &me, &form.password).await {
         Ok(s) => {
-            let page = Page::build_for(&state, jar, me).await?;
+            let page = MyPage::build(&state, jar, me).await?;
             let setup = SetupPage {
                 layout: page.layout,
                 errors: vec![],
@@ -301,7 +302,7 @@ pub async fn enable(
                         .to_owned(),
                 ],
             };
-            let page = Page::build_for(&state, jar, me).await?;
+            let page = MyPage::build(&state, jar, me).await?;
             let setup = SetupPage {
                 layout: page.layout,
                 errors,
@@ -322,7 +323,7 @@ pub async fn regenerate(
 ) -> PageResult {
     match mfa::regenerate_codes(&state, &me, &form.password, &client).await {
         Ok(codes) => {
-            let page = Page::build_for(&state, jar, me).await?;
+            let page = MyPage::build(&state, jar, me).await?;
             let intro = "Your new recovery codes are ready; the old ones no longer work.";
             let username = page.me.user.username.clone();
             render(page.jar, &codes_page(page.layout, intro, &username, codes))

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::guard::SignedInForm;
-use super::{Layout, Page, PageError, PageResult, render, render_status};
+use super::{Layout, MyPage, Page, PageError, PageResult, render, render_status};
 use crate::error::Error;
 use crate::http::extract::Path;
 use crate::oauth::{self, AuthorizeError, AuthorizeParams, CLI_NAME, device};
@@ -199,7 +199,7 @@ pub async fn device_decide(
             } else {
                 ("Sign-in declined", "The terminal was not signed in.")
             };
-            Page::build_for(&state, jar, me)
+            MyPage::build(&state, jar, me)
                 .await?
                 .message(StatusCode::OK, heading, text)
         }

@@ -52,15 +52,29 @@ pub struct Page<Me = Option<Current>> {
 
 pub type MyPage = Page<Current>;
 
-impl Page {
-    pub async fn build(
-        state: &AppState,
-        jar: CookieJar,
-        me: Option<Current>,
-    ) -> Result<Self, PageError> {
+/// Who a page is for: anyone (`Option<Current>`) or a signed-in person (`Current`).
+pub trait Viewer: Send + Sync {
+    fn current(&self) -> Option<&Current>;
+}
+
+impl Viewer for Option<Current> {
+    fn current(&self) -> Option<&Current> {
+        self.as_ref()
+    }
+}
+
+impl Viewer for Current {
+    fn current(&self) -> Option<&Current> {
+        Some(self)
+    }
+}
+
+impl<M: Viewer> Page<M> {
+    pub async fn build(state: &AppState, jar: CookieJar, me: M) -> Result<Self, PageError> {
+        let who = me.current();
         let (jar, flash) = flash::take(&state.settings, jar);
         let (jar, csrf) = csrf::ensure(&state.settings, jar);
-        let (teams, codes_left, signed_in) = match &me {
+        let (teams, codes_left, signed_in) = match who {
             Some(m) => {
                 let codes = async {
                     if m.user.mfa_enabled {
@@ -75,14 +89,9 @@ impl Page {
             None => (Vec::new(), None, Vec::new()),
         };
         let layout = Layout {
-            user: me.as_ref().map(|m| m.user.username.clone()),
-            unverified: me
-                .as_ref()
-                .is_some_and(|m| m.user.email_verified_at.is_none()),
-            unverified_email: me
-                .as_ref()
-                .map(|m| m.user.email.clone())
-                .unwrap_or_default(),
+            user: who.map(|m| m.user.username.clone()),
+            unverified: who.is_some_and(|m| m.user.email_verified_at.is_none()),
+            unverified_email: who.map(|m| m.user.email.clone()).unwrap_or_default(),
             low_codes: codes_left.filter(|left| *left <= crate::mfa::LOW_CODES),
             teams: teams
                 .iter()
@@ -90,10 +99,10 @@ impl Page {
                 .collect(),
             other_accounts: signed_in
                 .iter()
-                .filter(|(_, c)| me.as_ref().is_some_and(|m| c.user.id != m.user.id))
+                .filter(|(_, c)| who.is_some_and(|m| c.user.id != m.user.id))
                 .map(|(_, c)| c.user.username.clone())
                 .collect(),
-            can_add_account: me.is_some() && signed_in.len() < switcher::MAX_ACCOUNTS,
+            can_add_account: who.is_some() && signed_in.len() < switcher::MAX_ACCOUNTS,
             flash,
             csrf,
         };
@@ -104,23 +113,6 @@ impl Page {
             teams,
             codes_left,
             accounts: signed_in.len(),
-        })
-    }
-
-    /// The same context for a signed-in person.
-    pub async fn build_for(
-        state: &AppState,
-        jar: CookieJar,
-        me: Current,
-    ) -> Result<MyPage, PageError> {
-        let page = Self::build(state, jar, Some(me)).await?;
-        Ok(Page {
-            me: page.me.ok_or(PageError::SignIn)?,
-            jar: page.jar,
-            layout: page.layout,
-            teams: page.teams,
-            codes_left: page.codes_left,
-            accounts: page.accounts,
         })
     }
 }
@@ -146,7 +138,7 @@ impl FromRequestParts<AppState> for MyPage {
             .map_err(PageError::from)?
             .map(|Auth(me)| me)
             .ok_or(PageError::SignIn)?;
-        Page::build_for(state, CookieJar::from_headers(&parts.headers), me).await
+        MyPage::build(state, CookieJar::from_headers(&parts.headers), me).await
     }
 }
 

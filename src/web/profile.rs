@@ -81,7 +81,7 @@ pub async fn save(
         )),
         Err(e) => {
             let errors = form_messages(e)?;
-            profile_page(Page::build_for(&state, jar, me).await?, errors, Some(form))
+            profile_page(MyPage::build(&state, jar, me).await?, errors, Some(form))
         }
     }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::account_settings::show_error;
 use super::guard::SignedInForm;
-use super::{Flash, Layout, Page, PageError, PageResult, redirect_with, render};
+use super::{Flash, Layout, MyPage, PageError, PageResult, redirect_with, render};
 use crate::error::Error;
 use crate::http::extract::Client;
 use crate::mfa::security_keys;
@@ -45,7 +45,7 @@ pub async fn begin(
         Ok(options) => options.to_string(),
         Err(e) => return show_error(&state, jar, me, e).await,
     };
-    let page = Page::build_for(&state, jar, me).await?;
+    let page = MyPage::build(&state, jar, me).await?;
     let add = AddPage {
         layout: page.layout,
         errors: vec![],

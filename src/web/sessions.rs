@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::guard::{NoFields, SignedInForm};
 use super::{
-    Flash, Layout, MyPage, Page, PageError, PageResult, form_messages, redirect_with, render_status,
+    Flash, Layout, MyPage, PageError, PageResult, form_messages, redirect_with, render_status,
 };
 use crate::auth::sessions::{self, SessionView};
 use crate::error::Error;
@@ -76,7 +76,7 @@ pub async fn confirm_password(
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
             let errors = form_messages(e)?;
-            let page = Page::build_for(&state, jar, me).await?;
+            let page = MyPage::build(&state, jar, me).await?;
             sessions_view(&state, page, errors, status).await
         }
     }

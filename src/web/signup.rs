@@ -158,7 +158,7 @@ pub async fn welcome_submit(
         Ok(_) => Ok(redirect_with(&state, jar, "/", Flash::ProfileSaved)),
         Err(e) => {
             let errors = form_messages(e)?;
-            let page = Page::build_for(&state, jar, me).await?;
+            let page = MyPage::build(&state, jar, me).await?;
             let welcome = WelcomePage {
                 layout: page.layout,
                 errors,

@@ -15,7 +15,9 @@ use crate::http::extract::Path;
 use crate::state::AppState;
 use crate::teams::invitations;
 use crate::web::guard::{NoFields, SignedInForm};
-use crate::web::{Flash, Layout, Page, PageError, PageResult, redirect_with, render_status};
+use crate::web::{
+    Flash, Layout, Page, PageError, PageResult, redirect_with, render_status, status_for,
+};
 
 /// Back to the members page with `flash`.
 fn back(state: &AppState, jar: CookieJar, slug: &str, flash: Flash) -> PageResult {
@@ -92,11 +94,7 @@ async fn invitation_view(
             "It is invalid, has expired, was revoked or was already accepted. Ask the team's admin for a new one.",
         ));
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::FORBIDDEN
-    };
+    let status = status_for(&errors, StatusCode::FORBIDDEN);
     let view = InvitationPage {
         signed_in: page.me.is_some(),
         layout: page.layout,

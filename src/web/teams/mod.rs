@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::guard::{NoFields, SignedInForm};
 use super::{
-    Flash, Layout, MyPage, Page, PageError, PageResult, form_messages, redirect_with, render,
+    Flash, Layout, MyPage, PageError, PageResult, form_messages, redirect_with, render,
     render_status,
 };
 use crate::error::Error;
@@ -38,14 +38,7 @@ pub(super) fn failure(e: Error) -> PageError {
             "Two-factor authentication required",
             crate::http::problem::ApiError::from(e).detail().to_owned(),
         ),
-        other => match form_messages(other) {
-            Ok(messages) => PageError::message(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "That did not work",
-                messages.join(" "),
-            ),
-            Err(page) => page,
-        },
+        other => other.into(),
     }
 }
 
@@ -114,7 +107,7 @@ pub async fn create(
         Ok(t) => Ok(Redirect::to(&format!("/teams/{}", t.team.slug)).into_response()),
         Err(e) => {
             let errors = form_messages(e)?;
-            let page = Page::build_for(&state, jar, me).await?;
+            let page = MyPage::build(&state, jar, me).await?;
             let new = NewTeamPage {
                 layout: page.layout,
                 errors,

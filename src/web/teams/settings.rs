@@ -14,8 +14,7 @@ use crate::store::Team;
 use crate::teams;
 use crate::web::guard::SignedInForm;
 use crate::web::{
-    Flash, Layout, MyPage, Page, PageResult, form_messages, redirect_with, render_status,
-    status_for,
+    Flash, Layout, MyPage, PageResult, form_messages, redirect_with, render_status, status_for,
 };
 
 #[derive(Template)]
@@ -83,7 +82,7 @@ pub async fn save_settings(
         )),
         Err(e @ (Error::Invalid(_) | Error::TwoFactorRequired)) => {
             let errors = form_messages(e)?;
-            let page = Page::build_for(&state, jar, me).await?;
+            let page = MyPage::build(&state, jar, me).await?;
             settings_view(&state, page, &slug, errors).await
         }
         Err(e) => Err(failure(e)),
