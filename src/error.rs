@@ -97,6 +97,9 @@ pub enum Error {
     InvitationMismatch,
     #[error("already a member")]
     AlreadyMember,
+    /// The database cannot be reached just now.
+    #[error("the database is unreachable")]
+    Unavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -113,6 +116,10 @@ impl From<StoreError> for Error {
             StoreError::Duplicate(Unique::Email) => Self::EmailTaken,
             StoreError::Duplicate(Unique::Username) => Self::UsernameTaken,
             StoreError::Duplicate(Unique::TeamSlug) => Self::SlugTaken,
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unreachable");
+                Self::Unavailable
+            }
             other => Self::Internal(other.into()),
         }
     }

@@ -90,13 +90,18 @@ pub fn wrap(routes: Router<AppState>, state: AppState) -> Router {
 }
 
 async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    state.store.ping().await.map_err(|e| {
-        tracing::warn!(error = %e, "database unreachable");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_ready",
-            "The database is unreachable.",
-        )
-    })?;
-    Ok("ready")
+    // The pool gives up within its acquire timeout; the bound here also covers a connection
+    // that was handed out and then hangs.
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping()).await;
+    match ping {
+        Ok(Ok(())) => Ok("ready"),
+        failed => {
+            tracing::warn!(error = ?failed, "database unreachable");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "The database is unreachable.",
+            ))
+        }
+    }
 }

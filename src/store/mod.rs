@@ -58,7 +58,11 @@ pub enum StoreError {
     #[error("duplicate {0:?}")]
     Duplicate(Unique),
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
+    /// The database cannot be reached (no connection within the acquire timeout, or the
+    /// connection broke): a state that passes, answered 503 rather than 500.
+    #[error("database unreachable: {0}")]
+    Unavailable(sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// Mail was queued on a store opened without `seal_outbox_with`: refused rather than
@@ -100,8 +104,40 @@ pub(crate) fn classify(e: sqlx::Error) -> StoreError {
         };
         return StoreError::Duplicate(which);
     }
-    StoreError::Db(e)
+    StoreError::from(e)
 }
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if unreachable(&e) {
+            Self::Unavailable(e)
+        } else {
+            Self::Db(e)
+        }
+    }
+}
+
+/// Errors that say the database is away rather than that a statement is wrong.
+fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => true,
+        // PostgreSQL's class 08 (connection exception) and 57P01–57P03 (shutting down or
+        // starting up).
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
+}
+
+/// How long a request waits for a database connection before it is answered 503: long
+/// enough for a burst to queue, short enough that an outage is reported at once instead of
+/// every request hanging (and `/readyz` with them).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub(crate) enum Db {
@@ -173,6 +209,7 @@ impl Store {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
         Ok(Self {
@@ -187,7 +224,7 @@ impl Store {
         let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
         Ok(Self {

@@ -19,10 +19,12 @@ use tempfile::TempDir;
 mod database;
 mod kit;
 mod mail;
+mod proxy;
 
 pub use database::{fresh_postgres_database, migrated_postgres_database};
 pub use kit::*;
 pub use mail::SmtpServer;
+pub use proxy::Relay;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 

@@ -112,6 +112,24 @@ async fn a_mailed_reset_link_is_not_readable_from_the_database() {
     }
 }
 
+/// Delivery is at least once: a server that dies between the SMTP server's acceptance and
+/// recording it sends the message again. Each message carries the id of its outbox row as its
+/// `Message-ID`, so mail clients fold such a duplicate into one.
+#[tokio::test]
+async fn every_message_has_its_own_message_id_from_the_outbox() {
+    let app = spawn_app().await;
+    app.signup("one").await;
+    app.signup("two").await;
+    let one = &app.smtp.wait_for("one@example.com", 1).await[0];
+    let two = &app.smtp.wait_for("two@example.com", 1).await[0];
+    for mail in [one, two] {
+        let (id, host) = mail.message_id.split_once('@').unwrap();
+        assert!(id.parse::<uuid::Uuid>().is_ok(), "{}", mail.message_id);
+        assert_eq!(host, "latchkey");
+    }
+    assert_ne!(one.message_id, two.message_id);
+}
+
 /// Delivered mail is deleted a week after delivery, the next time the outbox is drained.
 #[tokio::test]
 async fn delivered_mail_is_deleted_after_a_week() {

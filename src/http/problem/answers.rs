@@ -6,6 +6,9 @@ use axum::http::StatusCode;
 use super::ApiError;
 use crate::error::Error;
 
+/// When to try again while the database is away: the pool notices its return within a second.
+const UNAVAILABLE_RETRY_SECS: u64 = 5;
+
 /// The one table of answers: each use-case error's status, stable code and the sentence a
 /// person reads. Pages word their refusals from it too (`web::failure`), so a refusal says the
 /// same thing in a browser and in a terminal.
@@ -68,6 +71,14 @@ impl From<Error> for ApiError {
                     S::SERVICE_UNAVAILABLE,
                     "overloaded",
                     "The server is busy. Try again shortly.",
+                )
+            },
+            Error::Unavailable => Self {
+                retry_after: Some(UNAVAILABLE_RETRY_SECS),
+                ..Self::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Latchkey cannot reach its database just now. Try again in a few seconds.",
                 )
             },
             Error::Unauthenticated => {

@@ -30,6 +30,7 @@ pub struct Mail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    pub message_id: String,
 }
 
 /// A real SMTP server (aiosmtpd) writing what it receives to a Maildir.
@@ -101,6 +102,7 @@ impl SmtpServer {
                         subject: msg.subject().unwrap_or_default().to_owned(),
                         text: msg.body_text(0).unwrap_or_default().into_owned(),
                         html: msg.body_html(0).unwrap_or_default().into_owned(),
+                        message_id: msg.message_id().unwrap_or_default().to_owned(),
                     },
                 ))
             })
