@@ -45,9 +45,16 @@ pub async fn change(
     let password = new_password(new, &me.user)?;
     confirm_password(state, &me.user, current).await?;
     let hash = state.hasher.hash(password.expose()).await?;
+    let checked = me.user.password_hash.as_deref().unwrap_or_default();
     let mut tx = state.store.begin().await?;
-    tx.set_password(me.user.id, &hash, state.clock.now())
-        .await?;
+    // Compare-and-swap: of changes racing each other, only the first finds the hash its
+    // current password was checked against; the others named a password no longer current.
+    if !tx
+        .change_password(me.user.id, checked, &hash, state.clock.now())
+        .await?
+    {
+        return Err(Error::InvalidPassword);
+    }
     tx.delete_password_resets(me.user.id).await?;
     // Whoever knew the old password may have asked to move the account to their address.
     tx.delete_pending_email_changes(me.user.id).await?;

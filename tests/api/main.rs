@@ -19,6 +19,7 @@ mod oauth;
 mod page_errors;
 mod pages;
 mod policy;
+mod races;
 mod recovery;
 mod routes;
 mod security_keys;

@@ -93,6 +93,27 @@ impl Tx {
         Ok(())
     }
 
+    /// Changes the password if the stored hash is still `old`, the one the caller checked the
+    /// current password against; false if another change came first.
+    pub async fn change_password(
+        &mut self,
+        user_id: Uuid,
+        old: &str,
+        new: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = changing!(
+            self,
+            "UPDATE users SET password_hash = $1, updated_at = $2
+             WHERE id = $3 AND password_hash = $4 RETURNING id",
+            new,
+            now,
+            user_id,
+            old,
+        )?;
+        Ok(done.len() == 1)
+    }
+
     /// Replaces a hash made with older parameters by one of the same password, unless the
     /// password changed since `old` was read (then the newer password wins).
     pub async fn upgrade_password_hash(
