@@ -1,5 +1,7 @@
 //! The machine-readable API description at `/api/v1/openapi.json`, browsable at `/docs`.
 
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Object, Schema};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -49,5 +51,26 @@ impl Modify for Security {
             "cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("latchkey_session"))),
         );
+    }
+}
+
+/// A field of a request or answer, for the modifiers that say more of it than its Rust type
+/// does. A field missing from the document is a bug in their tables.
+fn property<'a>(
+    doc: &'a mut utoipa::openapi::OpenApi,
+    schema: &str,
+    field: &str,
+) -> &'a mut Object {
+    let property = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut(schema))
+        .and_then(|s| match s {
+            RefOr::T(Schema::Object(object)) => object.properties.get_mut(field),
+            _ => None,
+        });
+    match property {
+        Some(RefOr::T(Schema::Object(property))) => property,
+        _ => panic!("OpenAPI: {schema}.{field} is not a plain field of the document"),
     }
 }
