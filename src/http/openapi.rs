@@ -9,10 +9,12 @@ use super::{account, api, mfa, oauth, security_keys, teams};
 
 mod links;
 mod responses;
+mod rules;
 mod vocabulary;
 
 use links::Links;
 use responses::CommonResponses;
+use rules::Rules;
 use vocabulary::Vocabulary;
 
 #[derive(OpenApi)]
@@ -33,7 +35,7 @@ use vocabulary::Vocabulary;
         teams::decline_request, oauth::token, oauth::device_code, oauth::revoke,
     ),
     components(schemas(super::problem::Problem, super::problem::FieldError, api::Scope)),
-    modifiers(&Security, &CommonResponses, &Vocabulary, &Links),
+    modifiers(&Security, &CommonResponses, &Vocabulary, &Rules, &Links),
     security(("bearer" = []), ("cookie" = [])),
 )]
 pub struct ApiDoc;

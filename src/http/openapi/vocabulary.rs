@@ -26,6 +26,8 @@ impl Modify for Vocabulary {
         );
         restrict(doc, "RoleRequest", "role", teams::ROLES, false);
         restrict(doc, "InviteRequest", "role", teams::ROLES, false);
+        // Terms must be accepted: `false` is refused (`terms_not_accepted`).
+        property(doc, "SignupRequest", "accept_terms").enum_values = Some(vec![Value::Bool(true)]);
     }
 }
 
