@@ -37,6 +37,10 @@ pub fn matching_step(totp: &Totp, code: &str, now: u64) -> Option<i64> {
         .and_then(|step| i64::try_from(step).ok())
 }
 
+/// What `parse_totp` accepts as the app shows it, as a JSON Schema `pattern` (the spaces it
+/// forgives are left out).
+pub const TOTP_PATTERN: &str = "^[0-9]{6}$";
+
 /// Six digits; spaces people copy along are ignored.
 pub fn parse_totp(raw: &str) -> Result<String, Invalid> {
     let code: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
@@ -88,6 +92,11 @@ pub fn new_recovery_code() -> String {
         .collect::<Vec<_>>()
         .join("-")
 }
+
+/// A recovery code as `new_recovery_code` writes it, as a JSON Schema `pattern`;
+/// `normalize_recovery_code` forgives more (case, spaces, the letters that look like digits).
+pub const RECOVERY_CODE_PATTERN: &str =
+    "^[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{4}$";
 
 /// What a typed recovery code means: case, spaces and hyphens do not matter, and the letters
 /// Crockford's alphabet leaves out read as the digits they resemble.

@@ -6,6 +6,9 @@ use super::Invalid;
 pub struct Email(String);
 
 impl Email {
+    /// RFC 5321's limit on a whole address, in bytes.
+    pub const MAX_LEN: usize = 254;
+
     /// Accepts what a mail server would plausibly deliver to: one `@`, a non-empty local part,
     /// a dotted domain, no whitespace or control characters, at most 254 bytes (RFC 5321).
     /// Deliverability itself is proven by the confirmation email, not by a regex.
@@ -15,7 +18,7 @@ impl Email {
         if s.is_empty() {
             return Err(bad("Enter an email address."));
         }
-        if s.len() > 254 {
+        if s.len() > Self::MAX_LEN {
             return Err(bad("Email addresses are at most 254 characters."));
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {

@@ -10,9 +10,6 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::Invalid;
 
-pub const MIN_CHARS: usize = 12;
-pub const MAX_CHARS: usize = 128;
-
 static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     include_str!("../../data/common-passwords.txt")
         .lines()
@@ -32,20 +29,23 @@ pub struct PasswordPolicy<'a> {
 }
 
 impl Password {
+    pub const MIN_CHARS: usize = 12;
+    pub const MAX_CHARS: usize = 128;
+
     pub fn parse(raw: &str, policy: &PasswordPolicy<'_>) -> Result<Self, Invalid> {
         let chars = raw.chars().count();
-        if chars < MIN_CHARS {
+        if chars < Self::MIN_CHARS {
             return Err(Invalid::new(
                 "password",
                 "password_too_short",
-                format!("Passwords need at least {MIN_CHARS} characters."),
+                format!("Passwords need at least {} characters.", Self::MIN_CHARS),
             ));
         }
-        if chars > MAX_CHARS {
+        if chars > Self::MAX_CHARS {
             return Err(Invalid::new(
                 "password",
                 "password_too_long",
-                format!("Passwords are at most {MAX_CHARS} characters."),
+                format!("Passwords are at most {} characters.", Self::MAX_CHARS),
             ));
         }
         let lower = raw.to_lowercase();

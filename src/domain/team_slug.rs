@@ -28,10 +28,16 @@ const RESERVED: &[&str] = &[
 ];
 
 impl TeamSlug {
+    pub const MIN_LEN: usize = 2;
+    pub const MAX_LEN: usize = 40;
+    /// The shape `parse` accepts once the value is trimmed, as a JSON Schema `pattern`;
+    /// reserved words are left to `parse`.
+    pub const PATTERN: &str = "^[a-z0-9](?:-?[a-z0-9])*$";
+
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let s = raw.trim();
         let bad = |code, msg: &str| Invalid::new("slug", code, msg);
-        let shape_ok = (2..=40).contains(&s.len())
+        let shape_ok = (Self::MIN_LEN..=Self::MAX_LEN).contains(&s.len())
             && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !s.starts_with('-')

@@ -25,7 +25,16 @@ pub enum TokenKind {
     DeviceCode,
 }
 
+/// Characters after the prefix: 32 bytes in unpadded base64url.
+const BODY_LEN: usize = 43;
+
 impl TokenKind {
+    /// The shape `TokenHash::of_kind` accepts, as a JSON Schema `pattern`. Whether the server
+    /// issued the token is for the database to say.
+    pub fn pattern(self) -> String {
+        format!("^{}[A-Za-z0-9_-]{{{BODY_LEN}}}$", self.prefix())
+    }
+
     fn prefix(self) -> &'static str {
         match self {
             Self::Session => "lks_",
@@ -82,7 +91,7 @@ impl TokenHash {
     /// database and a token of one kind is never accepted as another.
     pub fn of_kind(presented: &str, kind: TokenKind) -> Option<Self> {
         let body = presented.strip_prefix(kind.prefix())?;
-        (body.len() == 43
+        (body.len() == BODY_LEN
             && body
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))

@@ -26,13 +26,18 @@ const RESERVED: &[&str] = &[
 ];
 
 impl Username {
+    pub const MAX_CHARS: usize = 39;
+    /// The shape `parse` accepts once the value is trimmed, as a JSON Schema `pattern`;
+    /// reserved names are left to `parse`.
+    pub const PATTERN: &str = "^[A-Za-z0-9](?:-?[A-Za-z0-9])*$";
+
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let s = raw.trim();
         let bad = |code, msg: &str| Invalid::new("username", code, msg);
         if s.is_empty() {
             return Err(bad("invalid_username", "Choose a username."));
         }
-        if s.chars().count() > 39 {
+        if s.chars().count() > Self::MAX_CHARS {
             return Err(bad(
                 "username_too_long",
                 "Usernames are at most 39 characters.",

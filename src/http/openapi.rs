@@ -1,5 +1,7 @@
 //! The machine-readable API description at `/api/v1/openapi.json`, browsable at `/docs`.
 
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Object, Schema};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -7,10 +9,12 @@ use super::{account, api, mfa, oauth, security_keys, teams};
 
 mod links;
 mod responses;
+mod rules;
 mod vocabulary;
 
 use links::Links;
 use responses::CommonResponses;
+use rules::Rules;
 use vocabulary::Vocabulary;
 
 #[derive(OpenApi)]
@@ -31,7 +35,7 @@ use vocabulary::Vocabulary;
         teams::decline_request, oauth::token, oauth::device_code, oauth::revoke,
     ),
     components(schemas(super::problem::Problem, super::problem::FieldError, api::Scope)),
-    modifiers(&Security, &CommonResponses, &Vocabulary, &Links),
+    modifiers(&Security, &CommonResponses, &Vocabulary, &Rules, &Links),
     security(("bearer" = []), ("cookie" = [])),
 )]
 pub struct ApiDoc;
@@ -49,5 +53,26 @@ impl Modify for Security {
             "cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("latchkey_session"))),
         );
+    }
+}
+
+/// A field of a request or answer, for the modifiers that say more of it than its Rust type
+/// does. A field missing from the document is a bug in their tables.
+fn property<'a>(
+    doc: &'a mut utoipa::openapi::OpenApi,
+    schema: &str,
+    field: &str,
+) -> &'a mut Object {
+    let property = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut(schema))
+        .and_then(|s| match s {
+            RefOr::T(Schema::Object(object)) => object.properties.get_mut(field),
+            _ => None,
+        });
+    match property {
+        Some(RefOr::T(Schema::Object(property))) => property,
+        _ => panic!("OpenAPI: {schema}.{field} is not a plain field of the document"),
     }
 }

@@ -26,7 +26,7 @@ use crate::store::{StoredSecurityKey, User};
 pub const MAX_KEYS: i64 = 10;
 /// How long the browser has to answer a registration.
 const REGISTRATION_SECS: i64 = 5 * 60;
-const NAME_MAX_CHARS: usize = 64;
+pub const NAME_MAX_CHARS: usize = 64;
 
 /// The relying party is the public URL. WebAuthn needs a domain name (browsers refuse IP
 /// addresses), so a server reached only by IP address offers no security keys.
@@ -118,7 +118,7 @@ fn malformed(field: &'static str) -> Error {
     ))
 }
 
-fn parse_name(raw: &str) -> Result<String> {
+pub(crate) fn parse_name(raw: &str) -> Result<String> {
     let name = raw.trim();
     if name.is_empty() {
         return Err(Error::invalid(Invalid::new(

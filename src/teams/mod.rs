@@ -56,7 +56,7 @@ fn require_verified(user: &User) -> Result<()> {
     }
 }
 
-fn parse_name(raw: &str) -> Result<String> {
+pub(crate) fn parse_name(raw: &str) -> Result<String> {
     let name = raw.trim();
     if name.is_empty()
         || name.chars().count() > NAME_MAX_CHARS

@@ -31,6 +31,33 @@ async fn the_openapi_spec_describes_the_api_and_docs_are_browsable() {
     assert!(docs.text().await.unwrap().contains("swagger"));
 }
 
+/// What JSON Schema can say of a field's rule is in the document (src/http/openapi/rules.rs
+/// holds the patterns to the parsers), and restricting a field to a few words keeps its words.
+#[tokio::test]
+async fn the_openapi_spec_states_the_rules_of_request_fields() {
+    let app = spawn_app().await;
+    let spec = app.openapi().await;
+    let schemas = &spec["components"]["schemas"];
+    let signup = &schemas["SignupRequest"]["properties"];
+    assert_eq!(signup["email"]["format"], "email");
+    assert_eq!(signup["email"]["maxLength"], 254);
+    assert_eq!(signup["username"]["maxLength"], 39);
+    assert!(signup["username"]["pattern"].is_string());
+    assert_eq!(signup["password"]["minLength"], 12);
+    assert_eq!(signup["accept_terms"]["enum"], serde_json::json!([true]));
+    assert!(signup["accept_terms"]["description"].is_string());
+    let team = &schemas["CreateTeamRequest"]["properties"];
+    assert_eq!(team["slug"]["pattern"], "^[a-z0-9](?:-?[a-z0-9])*$");
+    assert!(team["name"]["pattern"].as_str().unwrap().contains("{0,58}"));
+    assert_eq!(
+        schemas["CodeRequest"]["properties"]["code"]["pattern"],
+        "^[0-9]{6}$"
+    );
+    let role = &schemas["ProfileRequest"]["properties"]["role"];
+    assert!(role["enum"].as_array().unwrap().len() > 2);
+    assert!(role["description"].as_str().unwrap().contains("developer"));
+}
+
 #[tokio::test]
 async fn every_response_carries_security_headers_and_a_request_id() {
     let app = spawn_app().await;

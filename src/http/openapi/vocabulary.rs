@@ -3,9 +3,10 @@
 
 use serde_json::Value;
 use utoipa::Modify;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
-use utoipa::openapi::{OpenApi, RefOr};
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::schema::{SchemaType, Type};
 
+use super::property;
 use crate::{accounts::profile, teams};
 
 pub struct Vocabulary;
@@ -25,32 +26,20 @@ impl Modify for Vocabulary {
         );
         restrict(doc, "RoleRequest", "role", teams::ROLES, false);
         restrict(doc, "InviteRequest", "role", teams::ROLES, false);
+        // Terms must be accepted: `false` is refused (`terms_not_accepted`).
+        property(doc, "SignupRequest", "accept_terms").enum_values = Some(vec![Value::Bool(true)]);
     }
 }
 
+/// Keeps the field's description and example; only the choices are added.
 fn restrict(doc: &mut OpenApi, schema: &str, field: &str, words: &[&str], nullable: bool) {
-    let property = doc
-        .components
-        .as_mut()
-        .and_then(|c| c.schemas.get_mut(schema))
-        .and_then(|s| match s {
-            RefOr::T(Schema::Object(object)) => object.properties.get_mut(field),
-            _ => None,
-        });
-    let Some(property) = property else {
-        panic!("OpenAPI vocabulary: {schema}.{field} is not in the document");
-    };
+    let property = property(doc, schema, field);
     let mut values: Vec<Value> = words.iter().map(|w| Value::from(*w)).collect();
-    let kind = if nullable {
+    property.schema_type = if nullable {
         values.push(Value::Null);
         SchemaType::from_iter([Type::String, Type::Null])
     } else {
         SchemaType::Type(Type::String)
     };
-    *property = RefOr::T(Schema::Object(
-        ObjectBuilder::new()
-            .schema_type(kind)
-            .enum_values(Some(values))
-            .build(),
-    ));
+    property.enum_values = Some(values);
 }
