@@ -31,6 +31,8 @@ pub struct Application {
 /// Opens the configured database: PostgreSQL for `postgres://` URLs, otherwise SQLite (by
 /// default `latchkey.db` in the data directory).
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    // SQLite writes one at a time whatever the pool; more than 8 readers gains nothing.
+    let sqlite_connections = config.database_max_connections.min(8);
     let store = match config.database_url() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Store::open_postgres(url, config.database_max_connections).await?
@@ -40,9 +42,11 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
                 .strip_prefix("sqlite://")
                 .or_else(|| url.strip_prefix("sqlite:"))
                 .context("database_url must start with postgres://, postgresql:// or sqlite://")?;
-            Store::open_sqlite(path.as_ref()).await?
+            Store::open_sqlite(path.as_ref(), sqlite_connections).await?
         }
-        None => Store::open_sqlite(&config.data_dir.join("latchkey.db")).await?,
+        None => {
+            Store::open_sqlite(&config.data_dir.join("latchkey.db"), sqlite_connections).await?
+        }
     };
     Ok(store)
 }

@@ -97,6 +97,9 @@ pub enum Error {
     InvitationMismatch,
     #[error("already a member")]
     AlreadyMember,
+    /// A concurrent request changed what this one depends on (deleted the account, say).
+    #[error("something changed meanwhile")]
+    ChangedMeanwhile,
     /// The database cannot be reached just now.
     #[error("the database is unreachable")]
     Unavailable,
@@ -116,6 +119,10 @@ impl From<StoreError> for Error {
             StoreError::Duplicate(Unique::Email) => Self::EmailTaken,
             StoreError::Duplicate(Unique::Username) => Self::UsernameTaken,
             StoreError::Duplicate(Unique::TeamSlug) => Self::SlugTaken,
+            StoreError::ForeignKey(cause) => {
+                tracing::info!(error = %cause, "lost a race to a concurrent change");
+                Self::ChangedMeanwhile
+            }
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unreachable");
                 Self::Unavailable

@@ -10,6 +10,7 @@ use crate::domain::{Invalid, Username};
 use crate::error::{Error, Result};
 use crate::mail::notices::{self, What};
 use crate::state::AppState;
+use crate::store::StoreError;
 
 /// A deleted account's username stays reserved as long as a renamed one's.
 pub use super::profile::USERNAME_COOLDOWN_SECS;
@@ -58,7 +59,15 @@ pub async fn delete(
     let now = state.clock.now();
     let username = Username::parse(&me.user.username).map_err(Error::invalid)?;
     let mut tx = state.store.begin().await?;
-    tx.delete_user(me.user.id, &me.user.email).await?;
+    match tx.delete_user(me.user.id, &me.user.email).await {
+        // A team created or joined since the check above still holds the account.
+        Err(StoreError::ForeignKey(_)) => {
+            drop(tx);
+            let teams = state.store.team_slugs_of(me.user.id).await?;
+            return Err(Error::LeaveTeamsFirst(teams));
+        }
+        done => done?,
+    }
     tx.retire_username(
         &username.normalized(),
         me.user.id,

@@ -63,6 +63,10 @@ pub enum StoreError {
     /// connection broke): a state that passes, answered 503 rather than 500.
     #[error("database unreachable: {0}")]
     Unavailable(sqlx::Error),
+    /// A write referred to a row that another request deleted meanwhile, or deleted a row that
+    /// another request referred to meanwhile: the losing side of a race, never a 500.
+    #[error("a referenced row changed meanwhile: {0}")]
+    ForeignKey(sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// Mail was queued on a store opened without `seal_outbox_with`: refused rather than
@@ -111,6 +115,12 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if unreachable(&e) {
             Self::Unavailable(e)
+        } else if let sqlx::Error::Database(db) = &e
+            // SQLite reports a row still referred to at the end of a DELETE with its
+            // extended code CONSTRAINT_TRIGGER (1811), which sqlx does not count as one.
+            && (db.is_foreign_key_violation() || db.message() == "FOREIGN KEY constraint failed")
+        {
+            Self::ForeignKey(e)
         } else {
             Self::Db(e)
         }
@@ -134,10 +144,13 @@ fn unreachable(e: &sqlx::Error) -> bool {
     }
 }
 
-/// How long a request waits for a database connection before it is answered 503: long
+/// How long a request waits for a PostgreSQL connection before it is answered 503: long
 /// enough for a burst to queue, short enough that an outage is reported at once instead of
 /// every request hanging (and `/readyz` with them).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+/// SQLite cannot go away, but its writers queue for one lock, each for up to the busy
+/// timeout while holding a pool connection: a request waits as long for a connection.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub(crate) enum Db {
@@ -199,17 +212,17 @@ pub(crate) use {on_pool, on_tx};
 
 impl Store {
     /// Opens (creating if needed) the SQLite database at `path`, in WAL mode.
-    pub async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
+    pub async fn open_sqlite(path: &Path, max_connections: u32) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .max_connections(max_connections)
+            .acquire_timeout(SQLITE_BUSY_TIMEOUT)
             .connect_with(options)
             .await?;
         Ok(Self {

@@ -73,6 +73,11 @@ impl From<Error> for ApiError {
                     "The server is busy. Try again shortly.",
                 )
             },
+            Error::ChangedMeanwhile => Self::new(
+                S::CONFLICT,
+                "changed_meanwhile",
+                "Something this depends on changed while it was being done. Reload and try again.",
+            ),
             Error::Unavailable => Self {
                 retry_after: Some(UNAVAILABLE_RETRY_SECS),
                 ..Self::new(
