@@ -60,15 +60,21 @@ pub async fn update(state: &AppState, me: &Current, change: &ProfileChange) -> R
         }
         let mut tx = state.store.begin().await?;
         let old_norm = me.user.username.to_ascii_lowercase();
-        tx.rename(
-            me.user.id,
-            &old_norm,
-            u.as_str(),
-            &u.normalized(),
-            now,
-            now + USERNAME_COOLDOWN_SECS,
-        )
-        .await?;
+        // Of renames racing each other, the first wins and retires the old name; the others
+        // started from a name the account no longer has.
+        let renamed = tx
+            .rename(
+                me.user.id,
+                &old_norm,
+                u.as_str(),
+                &u.normalized(),
+                now,
+                now + USERNAME_COOLDOWN_SECS,
+            )
+            .await?;
+        if !renamed {
+            return Err(Error::ChangedMeanwhile);
+        }
         tx.commit().await?;
         tracing::info!(user = %me.user.id, "username changed");
     }

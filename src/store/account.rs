@@ -237,9 +237,13 @@ impl Tx {
         username_norm: &str,
         now: i64,
         available_at: i64,
-    ) -> Result<(), StoreError> {
-        self.set_username(user_id, username, username_norm, now)
-            .await?;
+    ) -> Result<bool, StoreError> {
+        if !self
+            .set_username(user_id, old_norm, username, username_norm, now)
+            .await?
+        {
+            return Ok(false);
+        }
         // Taking back one's own retired name clears its reservation.
         on_tx!(self, c => sqlx::query("DELETE FROM retired_usernames WHERE username_norm = $1")
             .bind(username_norm)
@@ -250,7 +254,7 @@ impl Tx {
             self.retire_username(old_norm, user_id, available_at)
                 .await?;
         }
-        Ok(())
+        Ok(true)
     }
 
     pub async fn retire_username(

@@ -233,10 +233,12 @@ impl Store {
         })
     }
 
+    /// A pool of `max_connections` for the work, plus the one `follow_evictions` keeps for
+    /// listening (sqlx's listener holds a pool connection for as long as it listens).
     pub async fn open_postgres(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
+            .max_connections(max_connections.saturating_add(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;

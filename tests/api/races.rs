@@ -102,3 +102,36 @@ async fn deleting_an_account_while_it_signs_in_and_creates_a_team_never_fails_ha
         }
     }
 }
+
+/// Five renames of one account at once: one wins; the others started from a name the account
+/// no longer has and say so, so no short-lived name escapes the 30-day reservation.
+#[tokio::test]
+async fn of_five_concurrent_renames_one_wins_and_the_rest_are_told_why() {
+    let app = smallest_pool().await;
+    let token = app.signup("renamer").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answers = join_all((0..5).map(|i| {
+        let body = json!({"username": format!("renamed{i}")});
+        let (app, token) = (&app, &token);
+        async move {
+            app.api(
+                Method::PATCH,
+                "/api/v1/me/profile",
+                Some(token),
+                Some(&body),
+            )
+            .await
+        }
+    }))
+    .await;
+    let mut expected = vec!["409 changed_meanwhile".to_owned(); 4];
+    expected.insert(0, "200".to_owned());
+    assert_eq!(outcomes(answers).await, expected);
+    let me = app.get_json("/api/v1/me", &token).await;
+    assert!(
+        me["username"].as_str().unwrap().starts_with("renamed"),
+        "{me}"
+    );
+}

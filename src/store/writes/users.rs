@@ -157,23 +157,27 @@ impl Tx {
     }
 
     /// The `users` half of `rename`.
+    /// Renames the account if its name is still `old_norm`; false if a rename came first.
     pub(in crate::store) async fn set_username(
         &mut self,
         user_id: Uuid,
+        old_norm: &str,
         username: &str,
         username_norm: &str,
         now: i64,
-    ) -> Result<(), StoreError> {
-        changing!(
+    ) -> Result<bool, StoreError> {
+        let done = changing!(
             self,
-            "UPDATE users SET username = $1, username_norm = $2, updated_at = $3 WHERE id = $4 RETURNING id",
+            "UPDATE users SET username = $1, username_norm = $2, updated_at = $3
+             WHERE id = $4 AND username_norm = $5 RETURNING id",
             username,
             username_norm,
             now,
             user_id,
+            old_norm,
         )
         .map_err(classify)?;
-        Ok(())
+        Ok(done.len() == 1)
     }
 
     /// Whether 2FA is on, as a session lookup reads it.
