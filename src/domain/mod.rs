@@ -4,6 +4,7 @@
 mod email;
 mod password;
 mod team_slug;
+mod text;
 mod token;
 mod username;
 
