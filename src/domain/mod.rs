@@ -11,6 +11,7 @@ mod username;
 pub use email::Email;
 pub use password::{Password, PasswordPolicy};
 pub use team_slug::TeamSlug;
+pub use text::hidden_in;
 pub use token::{SecretToken, TokenHash, TokenKind};
 pub use username::Username;
 

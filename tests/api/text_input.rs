@@ -6,7 +6,8 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, assert_problem, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, assert_problem, create_team, json_200, spawn_app};
+use crate::teams::verified;
 
 async fn sign_up(app: &TestApp, email: &str, username: &str) -> reqwest::Response {
     let body =
@@ -50,5 +51,62 @@ async fn addresses_no_mail_server_would_deliver_to_are_refused() {
             201,
             "{email}"
         );
+    }
+}
+
+/// Names as they show in rosters, invitations and mail: a right-to-left override, zero-width
+/// and invisible characters, a line separator or a BOM in a display or team name is refused,
+/// whichever way it arrives.
+#[tokio::test]
+async fn names_that_hide_characters_or_reorder_themselves_are_refused() {
+    const SPOOFS: [&str; 7] = [
+        "Ada\u{202E}nimda",
+        "Ad\u{200B}a",
+        "A\u{200D}da",
+        "Ada\u{2028}Lovelace",
+        "\u{FEFF}Ada",
+        "Ada \u{2067}Admin\u{2069}",
+        "Ada\u{3164}",
+    ];
+    let app = spawn_app().await;
+    for name in SPOOFS {
+        let body = json!({"email": "new@corp.test", "username": "new", "password": PASSWORD, "accept_terms": true, "name": name});
+        let res = app
+            .api(Method::POST, "/api/v1/signup", None, Some(&body))
+            .await;
+        assert_problem(res, 422, "invalid_name").await;
+    }
+    let ada = verified(&app, "ada", "ada@corp.test").await;
+    assert_eq!(create_team(&app, &ada, "Acme", "acme").await.status(), 201);
+    for name in SPOOFS {
+        let body = json!({ "name": name });
+        let res = app
+            .api(Method::PATCH, "/api/v1/me/profile", Some(&ada), Some(&body))
+            .await;
+        assert_problem(res, 422, "invalid_name").await;
+        let res = create_team(&app, &ada, name, "spoof").await;
+        assert_problem(res, 422, "invalid_team_name").await;
+        let res = app
+            .api(Method::PATCH, "/api/v1/teams/acme", Some(&ada), Some(&body))
+            .await;
+        assert_problem(res, 422, "invalid_team_name").await;
+    }
+    // Names in any script, emoji made of several code points included, stay welcome.
+    for name in [
+        "Zoë Ça-Va",
+        "محمد علي",
+        "李小龍",
+        "Ada \u{1F5DD}\u{FE0F}",
+        "\u{1F469}\u{1F3FD}\u{200D}\u{1F4BB} Ada",
+    ] {
+        let body = json!({ "name": name });
+        let res = app
+            .api(Method::PATCH, "/api/v1/me/profile", Some(&ada), Some(&body))
+            .await;
+        assert_eq!(json_200(res, name).await["name"], name);
+        let res = app
+            .api(Method::PATCH, "/api/v1/teams/acme", Some(&ada), Some(&body))
+            .await;
+        assert_eq!(json_200(res, name).await["name"], name);
     }
 }
