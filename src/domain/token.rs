@@ -23,6 +23,8 @@ pub enum TokenKind {
     AuthCode,
     /// RFC 8628 device code.
     DeviceCode,
+    /// Held in a cookie by the browser that opened a CLI sign-in: the consent page is for it only.
+    ConsentBrowser,
 }
 
 impl TokenKind {
@@ -38,6 +40,7 @@ impl TokenKind {
             Self::RefreshToken => "lkr_",
             Self::AuthCode => "lkc_",
             Self::DeviceCode => "lkd_",
+            Self::ConsentBrowser => "lkb_",
         }
     }
 }

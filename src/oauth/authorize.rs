@@ -1,12 +1,16 @@
 //! The browser step of the code flow: `/oauth/authorize` checks the CLI's request and records
-//! it, and the person signed in to this browser approves or skips it on the consent page.
+//! it for the browser that opened it, and the person signed in to that browser approves or
+//! skips it on the consent page. The browser holds a secret in a cookie and the request keeps
+//! its hash, so a consent address that reaches another browser (pasted, shared, guessed) shows
+//! nothing there and cannot be answered from it (ASVS 4.0.3 V4.2.1).
 
+use subtle::ConstantTimeEq;
 use url::Url;
 use uuid::Uuid;
 
 use super::{CLIENT_ID, CODE_TTL_SECS, REQUEST_TTL_SECS};
 use crate::auth::Current;
-use crate::domain::{SecretToken, TokenKind};
+use crate::domain::{SecretToken, TokenHash, TokenKind};
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::{OauthCode, OauthRequest};
@@ -56,13 +60,26 @@ pub enum AuthorizeError {
     Redirect(String),
 }
 
-/// Validates an authorization request and records it for the browser step.
+/// A new secret for a browser to hold for the CLI sign-ins it opens.
+pub fn new_browser_secret() -> String {
+    SecretToken::generate(TokenKind::ConsentBrowser).into_string()
+}
+
+/// Whether a browser's cookie has the shape of such a secret.
+pub fn is_browser_secret(presented: &str) -> bool {
+    TokenHash::of_kind(presented, TokenKind::ConsentBrowser).is_some()
+}
+
+/// Validates an authorization request and records it for the browser step of the browser
+/// holding `browser_secret`.
 pub async fn start(
     state: &AppState,
     p: &AuthorizeParams,
+    browser_secret: &str,
 ) -> std::result::Result<Uuid, AuthorizeError> {
     let now = crate::clock::now();
-    let request = authorize_request(p, now)?;
+    let mut request = authorize_request(p, now)?;
+    request.browser_hash = Some(TokenHash::of(browser_secret).0);
     state
         .store
         .insert_oauth_request(&request, now)
@@ -136,22 +153,42 @@ pub fn authorize_request(
         state: state_param,
         device_name: super::clean_device_name(p.device_name.as_deref()),
         expires_at: now + REQUEST_TTL_SECS,
+        browser_hash: None,
     })
 }
 
-/// A browser step still in progress; `InvalidToken` once it expired or was answered.
-pub async fn pending(state: &AppState, id: Uuid) -> Result<OauthRequest> {
-    state
+/// A browser step still in progress, for the browser presenting `browser_secret`, the one that
+/// opened it. To any other it does not exist (`NotFound`, as when the id names nothing, or the
+/// step was answered); `InvalidToken` once it expired.
+pub async fn pending(
+    state: &AppState,
+    id: Uuid,
+    browser_secret: Option<&str>,
+) -> Result<OauthRequest> {
+    let presented = browser_secret.and_then(|s| TokenHash::of_kind(s, TokenKind::ConsentBrowser));
+    let request = state
         .store
         .oauth_request(id)
         .await?
-        .filter(|r| r.expires_at > crate::clock::now())
-        .ok_or(Error::InvalidToken)
+        .filter(|r| match (&r.browser_hash, &presented) {
+            (Some(kept), Some(presented)) => kept.ct_eq(&presented.0).into(),
+            _ => false,
+        })
+        .ok_or(Error::NotFound("sign-in request"))?;
+    if request.expires_at <= crate::clock::now() {
+        return Err(Error::InvalidToken);
+    }
+    Ok(request)
 }
 
 /// The person approved: a 60-second code goes back to the CLI's loopback address.
-pub async fn approve(state: &AppState, me: &Current, id: Uuid) -> Result<String> {
-    let request = pending(state, id).await?;
+pub async fn approve(
+    state: &AppState,
+    me: &Current,
+    id: Uuid,
+    browser_secret: Option<&str>,
+) -> Result<String> {
+    let request = pending(state, id, browser_secret).await?;
     if !state.store.take_oauth_request(id).await? {
         return Err(Error::InvalidToken);
     }
@@ -178,8 +215,8 @@ pub async fn approve(state: &AppState, me: &Current, id: Uuid) -> Result<String>
 }
 
 /// The person chose "Skip": the CLI hears `access_denied`.
-pub async fn skip(state: &AppState, id: Uuid) -> Result<String> {
-    let request = pending(state, id).await?;
+pub async fn skip(state: &AppState, id: Uuid, browser_secret: Option<&str>) -> Result<String> {
+    let request = pending(state, id, browser_secret).await?;
     state.store.take_oauth_request(id).await?;
     Ok(with_query(
         &request.redirect_uri,

@@ -22,8 +22,8 @@ use crate::state::AppState;
 /// `describe_device`, which shows such names as they are.
 pub use crate::auth::sessions::CLI_NAME;
 pub use authorize::{
-    AuthorizeError, AuthorizeParams, approve, authorize_request, is_loopback_redirect, pending,
-    skip, start,
+    AuthorizeError, AuthorizeParams, approve, authorize_request, is_browser_secret,
+    is_loopback_redirect, new_browser_secret, pending, skip, start,
 };
 
 pub const CLIENT_ID: &str = "latchkey-cli";
