@@ -9,7 +9,7 @@ use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 
 /// Every kind with the prefix the README documents for it.
-const KINDS: [(TokenKind, &str); 10] = [
+const KINDS: [(TokenKind, &str); 11] = [
     (TokenKind::Session, "lks_"),
     (TokenKind::EmailVerification, "lkv_"),
     (TokenKind::MfaChallenge, "lkm_"),
@@ -20,6 +20,7 @@ const KINDS: [(TokenKind, &str); 10] = [
     (TokenKind::RefreshToken, "lkr_"),
     (TokenKind::AuthCode, "lkc_"),
     (TokenKind::DeviceCode, "lkd_"),
+    (TokenKind::ConsentBrowser, "lkb_"),
 ];
 
 #[derive(Debug, Arbitrary)]

@@ -156,8 +156,16 @@ fn origin_check(headers: &HeaderMap) {
     };
     let verdict = same_origin(&request(headers));
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        assert_eq!(verdict, matches!(site, "same-origin" | "none"), "{site:?}");
+        assert_eq!(
+            verdict,
+            Some(matches!(site, "same-origin" | "none")),
+            "{site:?}"
+        );
         return;
+    }
+    // Saying nothing is not saying "same origin": the caller decides by the cookies.
+    if !headers.contains_key("sec-fetch-site") && !headers.contains_key(header::ORIGIN) {
+        assert_eq!(verdict, None, "{headers:?}");
     }
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     // Another site, and the opaque origin of sandboxed frames, are refused.
@@ -167,12 +175,13 @@ fn origin_check(headers: &HeaderMap) {
             continue;
         }
         forged.insert(header::ORIGIN, HeaderValue::from_static(other));
-        assert!(!same_origin(&request(&forged)), "{other} with {host:?}");
+        let forged_verdict = same_origin(&request(&forged));
+        assert_eq!(forged_verdict, Some(false), "{other} with {host:?}");
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return;
     };
-    if verdict {
+    if verdict == Some(true) {
         let host = host.expect("a Host to compare with");
         assert!(!host.is_empty());
         let (_, origin_host) = origin.split_once("://").expect("scheme://host");
@@ -200,17 +209,30 @@ fn next_address(next: &str) {
     }
 }
 
+/// A token is good for its CSRF cookie and the session cookie beside it only: signed out, or
+/// the session it was shown to, never another.
 fn csrf_token(cookie_value: &str, presented: &str) {
     let settings = &*SETTINGS;
     assert!(
         !csrf::check(settings, &CookieJar::new(), presented),
         "no cookie, no form"
     );
-    let jar = CookieJar::new().add(Cookie::new(settings.csrf_cookie(), cookie_value.to_owned()));
-    let (jar, token) = csrf::ensure(settings, jar);
-    assert!(csrf::check(settings, &jar, &token));
-    if csrf::check(settings, &jar, presented) {
-        assert_eq!(presented, token, "another spelling of the token passed");
+    let signed_out =
+        CookieJar::new().add(Cookie::new(settings.csrf_cookie(), cookie_value.to_owned()));
+    let jars = [None, Some("lks_a"), Some("lks_b")].map(|session| match session {
+        Some(token) => signed_out
+            .clone()
+            .add(Cookie::new(settings.session_cookie(), token)),
+        None => signed_out.clone(),
+    });
+    for (made, jar) in jars.iter().enumerate() {
+        let (jar, token) = csrf::ensure(settings, jar.clone());
+        for (used, other) in jars.iter().enumerate() {
+            assert_eq!(csrf::check(settings, other, &token), made == used);
+        }
+        if csrf::check(settings, &jar, presented) {
+            assert_eq!(presented, token, "another spelling of the token passed");
+        }
     }
 }
 

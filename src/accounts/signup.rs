@@ -36,11 +36,12 @@ pub fn name_problem(name: &str) -> Option<Invalid> {
             "name_too_long",
             "Names are at most 100 characters.",
         ))
-    } else if name.chars().any(char::is_control) {
+    } else if crate::domain::hidden_in(name).is_some() {
+        // A name shows in rosters and mail as typed: nothing in it may hide or reorder it.
         Some(Invalid::new(
             "name",
             "invalid_name",
-            "Names cannot contain control characters.",
+            "Names cannot contain control, invisible or text-direction characters.",
         ))
     } else {
         None

@@ -4,12 +4,14 @@
 mod email;
 mod password;
 mod team_slug;
+mod text;
 mod token;
 mod username;
 
 pub use email::Email;
 pub use password::{Password, PasswordPolicy};
 pub use team_slug::TeamSlug;
+pub use text::hidden_in;
 pub use token::{SecretToken, TokenHash, TokenKind};
 pub use username::Username;
 

@@ -23,6 +23,8 @@ pub enum TokenKind {
     AuthCode,
     /// RFC 8628 device code.
     DeviceCode,
+    /// Held in a cookie by the browser that opened a CLI sign-in: the consent page is for it only.
+    ConsentBrowser,
 }
 
 /// Characters after the prefix: 32 bytes in unpadded base64url.
@@ -47,6 +49,7 @@ impl TokenKind {
             Self::RefreshToken => "lkr_",
             Self::AuthCode => "lkc_",
             Self::DeviceCode => "lkd_",
+            Self::ConsentBrowser => "lkb_",
         }
     }
 }

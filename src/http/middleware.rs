@@ -3,13 +3,14 @@
 use std::time::Instant;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
 use tracing::Instrument;
 
 use super::problem::{ApiError, REQUEST_ID};
-use crate::state::AppState;
+use crate::state::{AppState, Settings};
 
 /// Gives every request an id (in the log span, the `X-Request-Id` header and error bodies) and
 /// logs one line when it completes. Paths carrying secrets are redacted first.
@@ -59,33 +60,48 @@ pub async fn plain_cookie_names(mut req: Request, next: Next) -> Response {
 }
 
 /// Refuses state-changing requests that a browser sent on behalf of another site (ASVS
-/// V4.2.2 / V3.4.3). Bearer-token requests cannot be forged that way and pass; cookie requests
-/// must come from our own origin according to `Sec-Fetch-Site` or, for older browsers, `Origin`.
+/// V4.2.2 / V3.4.3 / V13.2.3). Bearer-token requests cannot be forged that way and pass;
+/// cookie requests must come from our own origin according to `Sec-Fetch-Site` or, for older
+/// browsers, `Origin`. A request that names no origin at all is a script's, since browsers
+/// send one of the two on every unsafe request: it passes only if no cookie signs it in.
 /// Forms additionally carry a CSRF token (see `web::csrf`).
-pub async fn csrf_origin(req: Request, next: Next) -> Response {
+pub async fn csrf_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && !req.headers().contains_key(header::AUTHORIZATION) && !same_origin(&req) {
+    let forgeable = unsafe_method && !req.headers().contains_key(header::AUTHORIZATION);
+    if forgeable
+        && !same_origin(&req)
+            .unwrap_or_else(|| !signed_in_by_cookie(&state.settings, req.headers()))
+    {
         tracing::warn!("cross-site request refused");
         return ApiError::csrf().into_response();
     }
     next.run(req).await
 }
 
-pub fn same_origin(req: &Request) -> bool {
+/// Where the browser says the request comes from: `Some(true)` for our own origin,
+/// `Some(false)` for another, `None` when it sends neither `Sec-Fetch-Site` nor `Origin`.
+pub fn same_origin(req: &Request) -> Option<bool> {
     let headers = req.headers();
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        return matches!(site, "same-origin" | "none");
+        return Some(matches!(site, "same-origin" | "none"));
     }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        // Non-browser clients send neither header; browsers always send one of them on POST.
-        return true;
-    };
+    let origin = headers.get(header::ORIGIN)?;
+    let origin = origin.to_str().unwrap_or("");
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let origin_host = origin.split_once("://").map_or("", |(_, h)| h);
-    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+    Some(!host.is_empty() && origin_host.eq_ignore_ascii_case(host))
+}
+
+/// Whether the request carries a cookie that signs someone in: the session, or the other
+/// accounts of this browser. A stale one counts too; no database is asked.
+fn signed_in_by_cookie(settings: &Settings, headers: &HeaderMap) -> bool {
+    let jar = CookieJar::from_headers(headers);
+    [settings.session_cookie(), settings.accounts_cookie()]
+        .iter()
+        .any(|name| jar.get(name).is_some())
 }
 
 /// Behind a TLS-terminating proxy, a request the proxy received over plain HTTP

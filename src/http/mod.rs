@@ -67,7 +67,10 @@ pub fn routes() -> Router<AppState> {
 pub fn wrap(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(middleware::csrf_origin))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::csrf_origin,
+        ))
         .layer(axum::middleware::from_fn(middleware::plain_cookie_names))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -13,6 +13,8 @@ pub struct OauthRequest {
     pub state: String,
     pub device_name: String,
     pub expires_at: i64,
+    /// SHA-256 of the secret the opening browser holds in a cookie; none before migration 0012.
+    pub browser_hash: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -57,8 +59,8 @@ const DEVICE_COLUMNS: &str = "user_code, device_name, expires_at, interval_secs,
 impl Store {
     pub async fn insert_oauth_request(&self, r: &OauthRequest, now: i64) -> Result<(), StoreError> {
         on_pool!(self, p => sqlx::query(
-            "INSERT INTO oauth_requests (id, redirect_uri, code_challenge, state, device_name, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO oauth_requests (id, redirect_uri, code_challenge, state, device_name, created_at, expires_at, browser_hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(r.id)
         .bind(&r.redirect_uri)
@@ -67,6 +69,7 @@ impl Store {
         .bind(&r.device_name)
         .bind(now)
         .bind(r.expires_at)
+        .bind(&r.browser_hash)
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
@@ -75,7 +78,7 @@ impl Store {
 
     pub async fn oauth_request(&self, id: Uuid) -> Result<Option<OauthRequest>, StoreError> {
         Ok(on_pool!(self, p => sqlx::query_as::<_, OauthRequest>(
-            "SELECT id, redirect_uri, code_challenge, state, device_name, expires_at FROM oauth_requests WHERE id = $1",
+            "SELECT id, redirect_uri, code_challenge, state, device_name, expires_at, browser_hash FROM oauth_requests WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(p)

@@ -58,15 +58,14 @@ fn require_verified(user: &User) -> Result<()> {
 
 pub(crate) fn parse_name(raw: &str) -> Result<String> {
     let name = raw.trim();
-    if name.is_empty()
-        || name.chars().count() > NAME_MAX_CHARS
-        || name.chars().any(char::is_control)
-    {
-        return Err(Error::invalid(Invalid::new(
-            "name",
-            "invalid_team_name",
-            "Team names are 1–60 characters.",
-        )));
+    let bad = |message| Error::invalid(Invalid::new("name", "invalid_team_name", message));
+    if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
+        return Err(bad("Team names are 1–60 characters."));
+    }
+    if crate::domain::hidden_in(name).is_some() {
+        return Err(bad(
+            "Team names cannot contain control, invisible or text-direction characters.",
+        ));
     }
     Ok(name.to_owned())
 }

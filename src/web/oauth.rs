@@ -12,9 +12,25 @@ use uuid::Uuid;
 use super::guard::SignedInForm;
 use super::{Layout, MyPage, Page, PageError, PageResult, render, render_status};
 use crate::error::Error;
+use crate::http::cookies;
 use crate::http::extract::Path;
 use crate::oauth::{self, AuthorizeError, AuthorizeParams, CLI_NAME, device};
-use crate::state::AppState;
+use crate::state::{AppState, Settings};
+
+/// Holds the secret of the browser that opens CLI sign-ins, to which their consent pages
+/// belong (`oauth::authorize`). It ends with the browser.
+fn browser_cookie_name(settings: &Settings) -> &'static str {
+    if settings.secure {
+        "__Host-latchkey_cli_browser"
+    } else {
+        "latchkey_cli_browser"
+    }
+}
+
+fn browser_secret(settings: &Settings, jar: &CookieJar) -> Option<String> {
+    jar.get(browser_cookie_name(settings))
+        .map(|c| c.value().to_owned())
+}
 
 /// Signed-out people sign in first (with 2FA if they have it) and come back here.
 fn sign_in_first(path: &str) -> Response {
@@ -24,10 +40,22 @@ fn sign_in_first(path: &str) -> Response {
 
 pub async fn authorize(
     State(state): State<AppState>,
+    jar: CookieJar,
     Query(params): Query<AuthorizeParams>,
 ) -> PageResult {
-    match oauth::start(&state, &params).await {
-        Ok(id) => Ok(Redirect::to(&format!("/oauth/consent/{id}")).into_response()),
+    let settings = &state.settings;
+    let held = browser_secret(settings, &jar).filter(|s| oauth::is_browser_secret(s));
+    let (jar, secret) = match held {
+        Some(secret) => (jar, secret),
+        None => {
+            let secret = oauth::new_browser_secret();
+            let name = browser_cookie_name(settings);
+            let cookie = cookies::base(name, secret.clone(), settings.secure);
+            (jar.add(cookie), secret)
+        }
+    };
+    match oauth::start(&state, &params, &secret).await {
+        Ok(id) => Ok((jar, Redirect::to(&format!("/oauth/consent/{id}"))).into_response()),
         Err(AuthorizeError::Redirect(url)) => Ok(Redirect::to(&url).into_response()),
         Err(AuthorizeError::Page(why)) => Err(PageError::message(
             StatusCode::BAD_REQUEST,
@@ -61,33 +89,35 @@ pub async fn consent(
     page: Page,
     Path(id): Path<Uuid>,
 ) -> PageResult {
+    // Another browser learns nothing, signed in or not: not even whether to sign in.
+    let secret = browser_secret(&state.settings, &page.jar);
+    let request = match oauth::pending(&state, id, secret.as_deref()).await {
+        Ok(request) => request,
+        Err(Error::InvalidToken) => return Err(expired()),
+        Err(e) => return Err(e.into()),
+    };
     let Some(me) = &page.me else {
         return Ok(sign_in_first(&format!("/oauth/consent/{id}")));
     };
-    match oauth::pending(&state, id).await {
-        Ok(request) => {
-            let consent = ConsentPage {
-                username: me.user.username.clone(),
-                layout: page.layout,
-                client: CLI_NAME,
-                device: request.device_name,
-                action: format!("/oauth/consent/{id}"),
-                user_code: String::new(),
-            };
-            // The answer is a redirect to the CLI on this computer, which `form-action 'self'`
-            // would block: this page's policy names loopback too.
-            let csp = crate::http::middleware::CSP.replace(
-                "form-action 'self'",
-                "form-action 'self' http://127.0.0.1:* http://[::1]:*",
-            );
-            let mut res = render(page.jar, &consent)?;
-            if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
-                res.headers_mut().insert("content-security-policy", v);
-            }
-            Ok(res)
-        }
-        Err(_) => Err(expired()),
+    let consent = ConsentPage {
+        username: me.user.username.clone(),
+        layout: page.layout,
+        client: CLI_NAME,
+        device: request.device_name,
+        action: format!("/oauth/consent/{id}"),
+        user_code: String::new(),
+    };
+    // The answer is a redirect to the CLI on this computer, which `form-action 'self'` would
+    // block: this page's policy names loopback too.
+    let csp = crate::http::middleware::CSP.replace(
+        "form-action 'self'",
+        "form-action 'self' http://127.0.0.1:* http://[::1]:*",
+    );
+    let mut res = render(page.jar, &consent)?;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
+        res.headers_mut().insert("content-security-policy", v);
     }
+    Ok(res)
 }
 
 #[derive(Deserialize)]
@@ -101,12 +131,14 @@ pub struct DecisionForm {
 pub async fn decide(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
+    jar: CookieJar,
     SignedInForm { me, form }: SignedInForm<DecisionForm>,
 ) -> PageResult {
+    let secret = browser_secret(&state.settings, &jar);
     let outcome = if form.decision == "approve" {
-        oauth::approve(&state, &me, id).await
+        oauth::approve(&state, &me, id, secret.as_deref()).await
     } else {
-        oauth::skip(&state, id).await
+        oauth::skip(&state, id, secret.as_deref()).await
     };
     match outcome {
         // Back to the CLI listening on this computer's loopback address.

@@ -1,6 +1,6 @@
 //! Eve against Ada: a signed-in stranger tries every endpoint that names a resource (the JSON
 //! API, the OAuth endpoints and the pages' forms) with Ada's team slug, usernames, invitation
-//! id and link, session ids and CLI grant, and afterwards Ada's world reads exactly as before.
+//! id and link, session ids, CLI grant and the CLI sign-in her browser has open, and afterwards Ada's world reads exactly as before.
 //! ASVS 4.0.3 V4.1.1 (access control is enforced on the server), V4.1.2 (the account acted for
 //! is the credential's, never an id the caller sends), V4.1.3 (least privilege: admin of one
 //! team is nothing in another), V4.1.5 (access control fails closed), V4.2.1 (no insecure
@@ -35,7 +35,8 @@ mod coverage;
 /// Everything Eve tries, one line each: the status she must get, the request, and its JSON
 /// body (`/api/…`) or form fields (pages and `/oauth/…`). Placeholders: `{inv}` Ada's
 /// invitation id, `{link}` the token of its link, `{cli}` the id of Ada's CLI grant,
-/// `{session}` each of Ada's session ids in turn.
+/// `{consent}` the id of the CLI sign-in her browser opened, `{session}` each of Ada's session
+/// ids in turn.
 const ATTEMPTS: &[&str] = &[
     // Ada's team, by its slug.
     "404 GET /api/v1/teams/acme",
@@ -94,6 +95,10 @@ const ATTEMPTS: &[&str] = &[
     "404 POST /teams/evil/requests/dan/approve",
     // Switching this browser to Ada, who never signed in here.
     "404 POST /accounts/switch username=ada",
+    // The CLI sign-in Ada's browser opened, by its address: it is her browser's alone.
+    "404 GET /oauth/consent/{consent}",
+    "404 POST /oauth/consent/{consent} decision=approve",
+    "404 POST /oauth/consent/{consent} decision=skip",
     // Ada's CLI grant by the one handle a stranger might learn, its id: the tokens themselves
     // are the credential, and a token holder may refresh or revoke by design.
     "200 POST /oauth/revoke token={cli}",
@@ -122,6 +127,8 @@ struct World {
     cli: Value,
     sessions: Vec<String>,
     cli_session: String,
+    /// The id of a CLI sign-in Ada's browser opened and has not answered yet.
+    consent: String,
     invitation_id: String,
     invitation_link: String,
     eve: String,
@@ -161,6 +168,7 @@ async fn world(app: &TestApp) -> World {
     app.login_token("ada", false).await;
     let ada_browser = signed_in_browser(app, "ada").await;
     let cli = crate::oauth::cli_grant(app, &ada_browser).await;
+    let (_, consent) = crate::oauth::open_consent(app, &ada_browser).await;
     let listed = read(app, "/api/v1/me/sessions", &ada).await;
     let listed = listed.as_array().unwrap();
     let id = |s: &Value| s["id"].as_str().unwrap().to_owned();
@@ -177,6 +185,7 @@ async fn world(app: &TestApp) -> World {
     let eve_csrf = csrf_from(&page.unwrap().text().await.unwrap());
     World {
         cli_session: listed.iter().find(|s| s["kind"] == "cli").map(id).unwrap(),
+        consent: consent.trim_start_matches("/oauth/consent/").to_owned(),
         sessions: listed.iter().map(id).collect(),
         invitation_id: answers[1]["id"].as_str().unwrap().to_owned(),
         ada,
@@ -197,6 +206,7 @@ fn attempts(w: &World) -> Vec<Attempt> {
             line.replace("{inv}", &w.invitation_id)
                 .replace("{link}", &w.invitation_link)
                 .replace("{cli}", &w.cli_session)
+                .replace("{consent}", &w.consent)
                 .replace("{session}", session)
         };
         let lines: Vec<String> = if line.contains("{session}") {
@@ -219,8 +229,8 @@ fn attempts(w: &World) -> Vec<Attempt> {
     all
 }
 
-/// Sends `a` as Eve: bearer JSON to the API, her browser (with her CSRF token) to pages, a
-/// bare form to `/oauth/…`. Returns the status, whether it is problem+json, and the body.
+/// Sends `a` as Eve: bearer JSON to the API, her browser (with her CSRF token) to pages and
+/// the consent page, a bare form to the other `/oauth/…` endpoints. Returns the status, whether it is problem+json, and the body.
 async fn send(app: &TestApp, w: &World, a: &Attempt) -> (u16, bool, String) {
     let form = |with_csrf: bool| {
         let mut form: Vec<(String, String)> = Vec::new();
@@ -238,7 +248,7 @@ async fn send(app: &TestApp, w: &World, a: &Attempt) -> (u16, bool, String) {
             .map(|b| serde_json::from_str(b).expect("JSON body"));
         app.api(a.method.clone(), &a.path, Some(&w.eve), body.as_ref())
             .await
-    } else if a.path.starts_with("/oauth/") {
+    } else if a.path.starts_with("/oauth/") && !a.path.starts_with("/oauth/consent/") {
         let req = plain_client().request(a.method.clone(), app.at(&a.path));
         req.form(&form(false)).send().await.unwrap()
     } else {
@@ -336,7 +346,7 @@ async fn a_stranger_can_neither_see_nor_change_anything_of_another_account() {
     let w = world(&app).await;
     let attempts = attempts(&w);
     coverage::every_route_is_attempted_or_excused(&app, &attempts).await;
-    let ids = w.sessions.iter().chain([&w.invitation_id]);
+    let ids = w.sessions.iter().chain([&w.invitation_id, &w.consent]);
     let swaps: Vec<(String, String)> = ["acme", "ada", "bob", "dan"]
         .iter()
         .map(|s| ((*s).to_owned(), "nobody-here".to_owned()))
@@ -348,6 +358,7 @@ async fn a_stranger_can_neither_see_nor_change_anything_of_another_account() {
         "dan@",
         "carol@",
         "Acme",
+        "build-box",
         w.invitation_id.as_str(),
     ];
 
@@ -386,8 +397,8 @@ async fn a_stranger_can_neither_see_nor_change_anything_of_another_account() {
     // Nothing changed: the same sessions, profile, team, roster, roles, invitation (with the
     // same expiry, so it was not resent) and join request; Eve's team gained no one.
     assert_eq!(snapshot(&app, &w).await, before);
-    // Every credential Eve aimed at still works: Ada's browser, the invitation link, and the
-    // CLI's access and refresh tokens.
+    // Every credential Eve aimed at still works: Ada's browser and its CLI sign-in, the
+    // invitation link, and the CLI's access and refresh tokens.
     let me = w
         .ada_browser
         .get(app.at("/api/v1/me"))
@@ -395,6 +406,13 @@ async fn a_stranger_can_neither_see_nor_change_anything_of_another_account() {
         .await
         .unwrap();
     assert_eq!(me.status(), 200);
+    let consent = app.at(&format!("/oauth/consent/{}", w.consent));
+    let consent = w.ada_browser.get(consent).send().await.unwrap();
+    assert_eq!(
+        consent.status(),
+        200,
+        "Ada's CLI sign-in is still hers to answer"
+    );
     let link = app.at(&format!("/invitations/{}", w.invitation_link));
     assert_eq!(plain_client().get(link).send().await.unwrap().status(), 200);
     let access = w.cli["access_token"].as_str().unwrap();

@@ -85,11 +85,10 @@ struct Seen {
     body: String,
 }
 
-/// A crawl: its browsers (by who uses them, each with its CSRF token once known) and every
-/// response they and scripts got.
+/// A crawl: its browsers (by who uses them) and every response they and scripts got.
 struct Crawl {
     site: Site,
-    browsers: HashMap<&'static str, (Client, Option<String>)>,
+    browsers: HashMap<&'static str, Client>,
     seen: Vec<Seen>,
 }
 
@@ -97,7 +96,7 @@ impl Crawl {
     fn browser(&mut self, who: &'static str) -> Client {
         let site = &self.site;
         let entry = self.browsers.entry(who);
-        entry.or_insert_with(|| (site.client(true), None)).0.clone()
+        entry.or_insert_with(|| site.client(true)).clone()
     }
 
     /// Sends `req` and keeps the response.
@@ -127,18 +126,12 @@ impl Crawl {
         self.send(who, &b, req).await
     }
 
-    /// Posts urlencoded `fields` with this browser's CSRF token (read from a page first).
+    /// Posts urlencoded `fields` with the CSRF token of a page this browser sees now: a token
+    /// is bound to the session, so one read before signing in no longer serves after.
     async fn form(&mut self, who: &'static str, path: &str, fields: &str) -> &Seen {
-        if self
-            .browsers
-            .get(who)
-            .is_none_or(|(_, csrf)| csrf.is_none())
-        {
-            let csrf = csrf_from(&self.get(who, "/login?add=1").await.body);
-            self.browsers.get_mut(who).unwrap().1 = Some(csrf);
-        }
-        let (b, csrf) = self.browsers[who].clone();
-        let mut form = vec![("csrf".to_owned(), csrf.unwrap())];
+        let csrf = csrf_from(&self.get(who, "/login?add=1").await.body);
+        let b = self.browser(who);
+        let mut form = vec![("csrf".to_owned(), csrf)];
         form.extend(url::form_urlencoded::parse(fields.as_bytes()).into_owned());
         let req = b.post(format!("{}{path}", self.site.base)).form(&form);
         self.send(who, &b, req).await

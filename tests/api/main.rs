@@ -29,6 +29,7 @@ mod store_writes;
 mod team_pages;
 mod team_two_factor;
 mod teams;
+mod text_input;
 mod throttling;
 mod upgrade;
 mod verification;

@@ -8,6 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+mod consent;
+
 use crate::helpers::{
     PASSWORD, TestApp, browser_like_client, plain_client, post_form, signed_in_browser, spawn_app,
     spawn_app_with, submit,
@@ -40,7 +42,21 @@ fn authorize_url(app: &TestApp, challenge: &str, method: &str, redirect: &str) -
     app.at(&format!("/oauth/authorize?{q}"))
 }
 
-fn location(res: &reqwest::Response) -> String {
+/// The CLI's authorization request opened in `browser`: the PKCE verifier, and the consent
+/// page the browser is sent to.
+pub async fn open_consent(app: &TestApp, browser: &reqwest::Client) -> (String, String) {
+    let (verifier, challenge) = pkce();
+    let res = browser
+        .get(authorize_url(app, &challenge, "S256", REDIRECT))
+        .send()
+        .await
+        .unwrap();
+    let consent = location(&res);
+    assert!(consent.starts_with("/oauth/consent/"), "{consent}");
+    (verifier, consent)
+}
+
+pub fn location(res: &reqwest::Response) -> String {
     res.headers()["location"].to_str().unwrap().to_owned()
 }
 
@@ -74,7 +90,7 @@ async fn approve(
     location(&res)
 }
 
-fn query_param(url: &str, name: &str) -> Option<String> {
+pub fn query_param(url: &str, name: &str) -> Option<String> {
     url::Url::parse(url)
         .unwrap()
         .query_pairs()
@@ -93,7 +109,7 @@ pub async fn token(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
     (status, res.json().await.unwrap())
 }
 
-async fn exchange(app: &TestApp, code: &str, verifier: &str) -> (u16, Value) {
+pub async fn exchange(app: &TestApp, code: &str, verifier: &str) -> (u16, Value) {
     token(
         app,
         &[

@@ -92,14 +92,9 @@ const NO_FOREIGN_RESOURCE: &[(&str, &[&str])] = &[
         &["POST /api/v1/account-recovery", "POST /forgot"],
     ),
     (
-        "a browser step or user code belongs to no account until approved, and approving \
-         signs in the approver's own account (RFC 8628 §5.4 names the phishing risk)",
-        &[
-            "GET /oauth/consent/{id}",
-            "POST /oauth/consent/{id}",
-            "GET /device",
-            "POST /device",
-        ],
+        "a user code belongs to no account until approved, and approving signs in the \
+         approver's own account (RFC 8628 §5.4 names the phishing risk)",
+        &["GET /device", "POST /device"],
     ),
     (
         "the same for everyone",
