@@ -77,7 +77,7 @@ pub async fn start(
     p: &AuthorizeParams,
     browser_secret: &str,
 ) -> std::result::Result<Uuid, AuthorizeError> {
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let mut request = authorize_request(p, now)?;
     request.browser_hash = Some(TokenHash::of(browser_secret).0);
     state
@@ -175,7 +175,7 @@ pub async fn pending(
             _ => false,
         })
         .ok_or(Error::NotFound("sign-in request"))?;
-    if request.expires_at <= crate::clock::now() {
+    if request.expires_at <= state.clock.now() {
         return Err(Error::InvalidToken);
     }
     Ok(request)
@@ -192,7 +192,7 @@ pub async fn approve(
     if !state.store.take_oauth_request(id).await? {
         return Err(Error::InvalidToken);
     }
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let code = SecretToken::generate(TokenKind::AuthCode);
     let record = OauthCode {
         user_id: me.user.id,
