@@ -118,8 +118,13 @@ async fn concurrent_renames_never_let_a_held_name_escape_its_reservation() {
         let body = json!({"username": format!("renamed{i}")});
         let (app, token) = (&app, &token);
         async move {
-            app.api(Method::PATCH, "/api/v1/me/profile", Some(token), Some(&body))
-                .await
+            app.api(
+                Method::PATCH,
+                "/api/v1/me/profile",
+                Some(token),
+                Some(&body),
+            )
+            .await
         }
     }))
     .await;
@@ -146,6 +151,10 @@ async fn concurrent_renames_never_let_a_held_name_escape_its_reservation() {
                         "password": PASSWORD, "accept_terms": true}),
             )
             .await;
-        assert_ne!(res.status(), 201, "{name} was held, then given away at once");
+        assert_ne!(
+            res.status(),
+            201,
+            "{name} was held, then given away at once"
+        );
     }
 }
