@@ -2,7 +2,8 @@
 //! account with 2FA yields an `mfa_token` (`begin`: 5 minutes, bound to that password step),
 //! which `mfa::second_step` finishes with a TOTP code or a recovery code (both checked here) or
 //! a security key (`mfa::security_keys`). Each TOTP time step works once per account (V2.8.4);
-//! a replay is refused, logged and reported to the owner (V2.8.5). Five wrong answers end the
+//! a replay is refused, logged and, unless the same browser signed in with it a moment ago,
+//! reported to the owner (V2.8.5). Five wrong answers end the
 //! token, and failures across tokens throttle the account's second step, which also guards the
 //! code asked for outside sign-in (`verify_factor`, deleting the account).
 
@@ -106,6 +107,11 @@ pub(crate) async fn check_totp(
         return Ok(());
     }
     tracing::warn!(user = %user.id, ip = %client.ip, "reused two-factor code refused");
+    // Signing in twice within one code's life from the same browser (a second tab, a script
+    // run again) is the owner waiting for the next code, not a stolen password.
+    if signed_in_here_just_now(state, user, client).await? {
+        return Err(Error::CodeReplayed);
+    }
     let what = What {
         subject: "A used sign-in code was tried again",
         headline: "Someone entered your correct password and a two-factor code that had already been used.",
@@ -113,6 +119,27 @@ pub(crate) async fn check_totp(
     };
     notices::send(state, user, client, &what).await?;
     Err(Error::CodeReplayed)
+}
+
+/// How long a TOTP code is accepted (its step and the next, with the clock skew allowed), and
+/// so how recent a sign-in must be to explain a code seen twice.
+const CODE_LIFE_SECS: i64 = 120;
+
+/// Whether this device (same address, same browser) started or used a session of the account
+/// within a code's life.
+async fn signed_in_here_just_now(
+    state: &AppState,
+    user: &User,
+    client: &ClientInfo,
+) -> Result<bool> {
+    let now = state.clock.now();
+    let agent: String = client.user_agent.chars().take(512).collect();
+    let sessions = state.store.sessions_of(user.id, now).await?;
+    Ok(sessions.iter().any(|s| {
+        s.ip == client.ip
+            && s.user_agent == agent
+            && now - s.created_at.max(s.last_seen_at) <= CODE_LIFE_SECS
+    }))
 }
 
 /// One of the account's unused recovery codes, which it uses up; the owner is told how many

@@ -182,12 +182,56 @@ async fn setting_up_with_an_authenticator_app_then_signing_in_with_its_codes() {
         200
     );
 
-    // The same code again, even after a fresh password step, is a replay: refused and reported.
+    // The same code again, even after a fresh password step, is a replay and refused. From
+    // the browser that just signed in with it, that is someone signing in twice within one
+    // code's 30 seconds: they are told to wait for the next code, and nobody is alarmed.
     let mfa_token = password_step(&app, "twofa").await;
     let res = second_step(&app, &json!({"mfa_token": mfa_token, "code": next})).await;
+    let body = assert_problem(res, 401, "code_already_used").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Wait for the next one")
+    );
+    // From another device, it means the password is known to someone else: reported.
+    let elsewhere = reqwest::Client::builder()
+        .user_agent("Mozilla/5.0 (Windows NT 10.0) Firefox/133.0")
+        .build()
+        .unwrap();
+    let res = app
+        .api_as(
+            &elsewhere,
+            Method::POST,
+            "/api/v1/login",
+            None,
+            Some(&json!({"login": "twofa", "password": PASSWORD})),
+        )
+        .await;
+    let mfa_token = res.json::<Value>().await.unwrap()["mfa_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({"mfa_token": mfa_token, "code": next});
+    let res = app
+        .api_as(
+            &elsewhere,
+            Method::POST,
+            "/api/v1/login/mfa",
+            None,
+            Some(&body),
+        )
+        .await;
     assert_problem(res, 401, "code_already_used").await;
     let mails = app.smtp.wait_for("twofa@example.com", 3).await;
     assert_eq!(mails[2].subject, "A used sign-in code was tried again");
+    assert!(mails[2].text.contains("Windows"), "names the other device");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(
+        app.smtp.all().len(),
+        3,
+        "one alarm, for the other device only"
+    );
 }
 
 #[tokio::test]
