@@ -58,11 +58,13 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
-    /// List the active account's sessions; `revoke ID` or `--all` (every other one) ends them.
+    /// List the active account's sessions; `revoke ID` ends one, `--revoke-others` every
+    /// session but this one.
     Sessions {
         #[command(subcommand)]
         action: Option<SessionsAction>,
-        #[arg(long)]
+        /// End every session of the account except this terminal's.
+        #[arg(long = "revoke-others", alias = "all")]
         all: bool,
         #[arg(long)]
         json: bool,
@@ -150,6 +152,20 @@ struct ServeArgs {
 }
 
 impl Cli {
+    /// Whether the command talks to a server as its user (the CLI's side). Its failures are
+    /// told as one sentence; the server's own commands keep the cause chain for operators.
+    pub fn is_client(&self) -> bool {
+        matches!(
+            self.command,
+            Command::Login { .. }
+                | Command::Accounts { .. }
+                | Command::Switch { .. }
+                | Command::Whoami { .. }
+                | Command::Logout { .. }
+                | Command::Sessions { .. }
+        )
+    }
+
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Serve(args) => {

@@ -40,7 +40,7 @@ pub struct Api {
 /// Only HTTPS, or plain HTTP to this very machine: tokens must not cross a network in clear.
 pub fn check_server(server: &str) -> anyhow::Result<String> {
     let url = url::Url::parse(server)
-        .context("the server must be a URL like https://accounts.example.com")?;
+        .context("The server must be an address like https://accounts.example.com.")?;
     let loopback = match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -50,12 +50,53 @@ pub fn check_server(server: &str) -> anyhow::Result<String> {
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}
-        _ => bail!("refusing {server}: use https://, or http:// only for a server on this machine"),
+        _ => {
+            bail!("Refusing {server}: use https://, or http:// only for a server on this machine.")
+        }
     }
     Ok(server.trim_end_matches('/').to_owned())
 }
 
 impl Api {
+    /// Sends `req`; a server that cannot be reached is one plain sentence, not a chain.
+    async fn send(&self, req: reqwest::RequestBuilder) -> anyhow::Result<reqwest::Response> {
+        req.send().await.map_err(|e| {
+            if e.is_connect() || e.is_timeout() || e.is_request() {
+                anyhow::anyhow!(
+                    "Could not reach {} — is the server running, and is the address right?",
+                    self.server
+                )
+            } else {
+                anyhow::anyhow!("The connection to {} broke off; try again.", self.server)
+            }
+        })
+    }
+
+    /// Whether the server answers at all, before anyone waits on it.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        let res = self
+            .send(self.http.get(format!("{}/healthz", self.server)))
+            .await?;
+        if !res.status().is_success() {
+            bail!(
+                "{} answered {} where a Latchkey server answers; check the address.",
+                self.server,
+                res.status()
+            );
+        }
+        Ok(())
+    }
+
+    /// The server's own sentence for a refusal (problem+json `detail`), or a plain one.
+    async fn refusal(res: reqwest::Response) -> anyhow::Error {
+        let status = res.status();
+        let problem: serde_json::Value = res.json().await.unwrap_or_default();
+        match problem["detail"].as_str() {
+            Some(detail) => anyhow::anyhow!("{detail}"),
+            None => anyhow::anyhow!("The server refused ({status})."),
+        }
+    }
+
     pub fn new(server: &str) -> anyhow::Result<Self> {
         Ok(Self {
             server: check_server(server)?,
@@ -69,15 +110,24 @@ impl Api {
         let mut form = form.to_vec();
         form.push(("client_id", CLIENT_ID));
         let res = self
-            .http
-            .post(format!("{}/oauth/token", self.server))
-            .form(&form)
-            .send()
+            .send(
+                self.http
+                    .post(format!("{}/oauth/token", self.server))
+                    .form(&form),
+            )
             .await?;
-        Ok(if res.status().is_success() {
-            Ok(res.json().await?)
+        let success = res.status().is_success();
+        let body = res.bytes().await?;
+        let not_ours = || {
+            anyhow::anyhow!(
+                "{} did not answer like a Latchkey server; check the address.",
+                self.server
+            )
+        };
+        Ok(if success {
+            Ok(serde_json::from_slice(&body).map_err(|_| not_ours())?)
         } else {
-            Err(res.json().await?)
+            Err(serde_json::from_slice(&body).map_err(|_| not_ours())?)
         })
     }
 
@@ -95,24 +145,25 @@ impl Api {
         ];
         self.token(&form).await?.map_err(|f| {
             anyhow::anyhow!(
-                "the server refused the sign-in: {} {}",
-                f.error,
-                f.error_description
+                "The server refused the sign-in ({}); run `latchkey login` again.",
+                f.error
             )
         })
     }
 
     pub async fn start_device(&self, device_name: &str) -> anyhow::Result<DeviceStart> {
         let form = [("client_id", CLIENT_ID), ("device_name", device_name)];
-        Ok(self
-            .http
-            .post(format!("{}/oauth/device/code", self.server))
-            .form(&form)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?)
+        let res = self
+            .send(
+                self.http
+                    .post(format!("{}/oauth/device/code", self.server))
+                    .form(&form),
+            )
+            .await?;
+        if !res.status().is_success() {
+            return Err(Self::refusal(res).await);
+        }
+        Ok(res.json().await?)
     }
 
     pub async fn poll_device(
@@ -127,12 +178,16 @@ impl Api {
     }
 
     pub async fn revoke(&self, token: &str) -> anyhow::Result<()> {
-        self.http
-            .post(format!("{}/oauth/revoke", self.server))
-            .form(&[("token", token)])
-            .send()
-            .await?
-            .error_for_status()?;
+        let res = self
+            .send(
+                self.http
+                    .post(format!("{}/oauth/revoke", self.server))
+                    .form(&[("token", token)]),
+            )
+            .await?;
+        if !res.status().is_success() {
+            return Err(Self::refusal(res).await);
+        }
         Ok(())
     }
 
@@ -155,7 +210,7 @@ impl Api {
                 Ok(())
             }
             Err(_) => bail!(
-                "{} is signed out; run `latchkey login` again",
+                "{} is signed out; run `latchkey login` again.",
                 account.name()
             ),
         }
@@ -163,23 +218,28 @@ impl Api {
 
     pub async fn get<T: DeserializeOwned>(&self, token: &str, path: &str) -> anyhow::Result<T> {
         let res = self
-            .http
-            .get(format!("{}{path}", self.server))
-            .bearer_auth(token)
-            .send()
+            .send(
+                self.http
+                    .get(format!("{}{path}", self.server))
+                    .bearer_auth(token),
+            )
             .await?;
         if res.status() == reqwest::StatusCode::UNAUTHORIZED {
-            bail!("this account is signed out; run `latchkey login` again");
+            bail!("This account is signed out; run `latchkey login` again.");
         }
-        Ok(res.error_for_status()?.json().await?)
+        if !res.status().is_success() {
+            return Err(Self::refusal(res).await);
+        }
+        Ok(res.json().await?)
     }
 
     pub async fn delete(&self, token: &str, path: &str) -> anyhow::Result<()> {
         let res = self
-            .http
-            .delete(format!("{}{path}", self.server))
-            .bearer_auth(token)
-            .send()
+            .send(
+                self.http
+                    .delete(format!("{}{path}", self.server))
+                    .bearer_auth(token),
+            )
             .await?;
         if res.status() == reqwest::StatusCode::FORBIDDEN {
             let problem: serde_json::Value = res.json().await.unwrap_or_default();
@@ -187,13 +247,18 @@ impl Api {
                 // The CLI holds no password to re-enter, and a grant is only as fresh as the
                 // browser session that approved it.
                 bail!(
-                    "ending other sessions needs a sign-in within the last 15 minutes: sign in \
-                     again in the browser, then run `latchkey login` and try again"
+                    "Ending other sessions needs a sign-in within the last 15 minutes: sign in \
+                     again in the browser, then run `latchkey login` and try again."
                 );
             }
-            bail!("{}", problem["detail"].as_str().unwrap_or("not allowed"));
+            bail!("{}", problem["detail"].as_str().unwrap_or("Not allowed."));
         }
-        res.error_for_status()?;
+        if res.status() == reqwest::StatusCode::NOT_FOUND {
+            bail!("No session with that id; `latchkey sessions` lists them.");
+        }
+        if !res.status().is_success() {
+            return Err(Self::refusal(res).await);
+        }
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! with `--device`, by a code typed on any signed-in browser (RFC 8628).
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -36,16 +36,30 @@ fn random_b64(bytes: usize) -> String {
 }
 
 /// Shows how long the browser step has left, on one line of stderr.
+/// A spinner and the time left, redrawn in place: only on a terminal, where a line a second
+/// is progress; in a log it would be noise.
 fn countdown(deadline: Instant, what: &str) {
+    const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    if !std::io::stderr().is_terminal() {
+        return;
+    }
     let left = deadline.saturating_duration_since(Instant::now()).as_secs();
-    eprint!("\r{what} {}:{:02} left ", left / 60, left % 60);
+    let frame = FRAMES[usize::try_from(left % 10).unwrap_or(0)];
+    eprint!("\r{frame} {what} {}:{:02} left ", left / 60, left % 60);
     let _ = std::io::stderr().flush();
 }
 
+/// Ends the countdown's line, when there is one.
+fn end_countdown() {
+    if std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+}
+
 pub async fn browser(api: &Api, open_browser: bool) -> anyhow::Result<Tokens> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .context("listening on 127.0.0.1")?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context(
+        "Could not listen on 127.0.0.1 for the browser's answer; try `latchkey login --device`.",
+    )?;
     let redirect = format!(
         "http://127.0.0.1:{}/callback",
         listener.local_addr()?.port()
@@ -89,29 +103,31 @@ pub async fn browser(api: &Api, open_browser: bool) -> anyhow::Result<Tokens> {
     tokio::pin!(rx);
     let answer = loop {
         tokio::select! {
-            answer = &mut rx => break answer.context("the browser step stopped")?,
+            answer = &mut rx => break answer.context("The browser step stopped; run `latchkey login` again.")?,
             _ = tick.tick() => {
                 if Instant::now() >= deadline {
-                    eprintln!();
+                    end_countdown();
                     server.abort();
-                    bail!("timed out: the browser step must finish within 5 minutes");
+                    bail!("Timed out: the browser step must finish within 5 minutes; run `latchkey login` again.");
                 }
                 countdown(deadline, "Waiting for the browser…");
             }
         }
     };
-    eprintln!();
+    end_countdown();
     server.abort();
     if answer.get("state") != Some(&state) {
-        bail!("the browser's answer does not belong to this sign-in");
+        bail!("The browser's answer does not belong to this sign-in; run `latchkey login` again.");
     }
     if let Some(error) = answer.get("error") {
         if error == "access_denied" {
-            bail!("sign-in skipped in the browser");
+            bail!("Sign-in skipped in the browser.");
         }
-        bail!("the server refused the sign-in: {error}");
+        bail!("The server refused the sign-in ({error}); run `latchkey login` again.");
     }
-    let code = answer.get("code").context("the browser sent no code")?;
+    let code = answer
+        .get("code")
+        .context("The browser sent no code; run `latchkey login` again.")?;
     api.exchange(code, &redirect, &verifier).await
 }
 
@@ -129,23 +145,22 @@ pub async fn device(api: &Api) -> anyhow::Result<Tokens> {
         tokio::time::sleep(Duration::from_secs(interval)).await;
         match api.poll_device(&start.device_code).await? {
             Ok(tokens) => {
-                eprintln!();
+                end_countdown();
                 return Ok(tokens);
             }
             Err(f) if f.error == "authorization_pending" => {}
             Err(f) if f.error == "slow_down" => interval += 5,
-            Err(f) if f.error == "access_denied" => bail!("sign-in declined in the browser"),
+            Err(f) if f.error == "access_denied" => bail!("Sign-in declined in the browser."),
             Err(f) if f.error == "expired_token" => {
-                bail!("timed out: the code expired; run `latchkey login --device` again")
+                bail!("Timed out: the code expired; run `latchkey login --device` again.")
             }
             Err(f) => bail!(
-                "the server refused the sign-in: {} {}",
-                f.error,
-                f.error_description
+                "The server refused the sign-in ({}); run `latchkey login --device` again.",
+                f.error
             ),
         }
         if Instant::now() >= deadline {
-            bail!("timed out waiting for approval");
+            bail!("Timed out waiting for approval; run `latchkey login --device` again.");
         }
     }
 }

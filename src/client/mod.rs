@@ -7,6 +7,8 @@ pub mod store;
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use api::Api;
 use store::Accounts;
@@ -15,6 +17,8 @@ pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 
 pub async fn login(server: &str, device: bool, open_browser: bool) -> anyhow::Result<()> {
     let api = Api::new(server)?;
+    // Before anyone is asked to wait five minutes on it.
+    api.ping().await?;
     let tokens = if device {
         login::device(&api).await?
     } else {
@@ -67,7 +71,7 @@ pub fn switch(wanted: &str) -> anyhow::Result<()> {
     let name = accounts
         .find(wanted)
         .map(store::Account::name)
-        .with_context(|| format!("no account {wanted}; see `latchkey accounts`"))?;
+        .with_context(|| format!("No account {wanted}; `latchkey accounts` lists them."))?;
     accounts.active = Some(name.clone());
     accounts.save()?;
     println!("Now using {name}.");
@@ -80,7 +84,7 @@ async fn active() -> anyhow::Result<(Api, store::Account)> {
     let mut account = accounts
         .active()
         .cloned()
-        .context("not signed in; run `latchkey login`")?;
+        .context("Not signed in; run `latchkey login`.")?;
     let api = Api::new(&account.server)?;
     let before = account.clone();
     api.fresh(&mut account).await?;
@@ -117,13 +121,18 @@ pub async fn logout(all: bool) -> anyhow::Result<()> {
     let targets: Vec<store::Account> = if all {
         accounts.accounts.clone()
     } else {
-        vec![accounts.active().cloned().context("not signed in")?]
+        vec![
+            accounts
+                .active()
+                .cloned()
+                .context("Not signed in; run `latchkey login`.")?,
+        ]
     };
     for account in &targets {
         let api = Api::new(&account.server)?;
         if let Err(e) = api.revoke(&account.refresh_token).await {
             bail!(
-                "could not sign {} out on the server ({e}); nothing was forgotten",
+                "Could not sign {} out on the server, so nothing was forgotten: {e}",
                 account.name()
             );
         }
@@ -172,9 +181,43 @@ pub async fn sessions(revoke: Option<&str>, all: bool, json: bool) -> anyhow::Re
             let mark = if s.current { "*" } else { " " };
             println!(
                 "{mark} {}  {:<4} {:<32} {:<15} last active {}",
-                s.id, s.kind, s.device, s.ip, s.last_seen_at
+                s.id,
+                s.kind,
+                s.device,
+                s.ip,
+                ago(&s.last_seen_at, OffsetDateTime::now_utc())
             );
         }
     }
     Ok(())
+}
+
+/// "5 minutes ago", as people say it; the exact time stays in `--json`.
+fn ago(rfc3339: &str, now: OffsetDateTime) -> String {
+    let Ok(then) = OffsetDateTime::parse(rfc3339, &Rfc3339) else {
+        return rfc3339.to_owned();
+    };
+    let secs = (now - then).whole_seconds();
+    let (n, unit) = match secs {
+        ..60 => return "just now".to_owned(),
+        60..3600 => (secs / 60, "minute"),
+        3600..86_400 => (secs / 3600, "hour"),
+        _ => (secs / 86_400, "day"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    #[test]
+    fn times_read_as_people_say_them() {
+        let now = datetime!(2026-12-02 12:00 UTC);
+        assert_eq!(super::ago("2026-12-02T11:59:30Z", now), "just now");
+        assert_eq!(super::ago("2026-12-02T11:55:00Z", now), "5 minutes ago");
+        assert_eq!(super::ago("2026-12-02T11:00:00Z", now), "1 hour ago");
+        assert_eq!(super::ago("2026-11-29T12:00:00Z", now), "3 days ago");
+        assert_eq!(super::ago("garbage", now), "garbage");
+    }
 }

@@ -117,6 +117,21 @@ async fn two_accounts_sign_in_through_the_browser_switch_and_sign_out() {
             .unwrap()
             .starts_with("Latchkey CLI on ")
     );
+    let (_, out, _) = run(config.path(), &["sessions"]).await;
+    assert!(
+        out.contains("last active just now"),
+        "dates as people say them: {out}"
+    );
+    let (ok, _, err) = run(
+        config.path(),
+        &["sessions", "revoke", "0190a1b2-0000-7000-8000-000000000000"],
+    )
+    .await;
+    assert!(!ok);
+    assert_eq!(
+        err.trim(),
+        "No session with that id; `latchkey sessions` lists them."
+    );
     // Ending another session needs a recent sign-in (ASVS V3.3.4); for the CLI that means
     // `latchkey login` again, and it says so.
     let browser_session = sessions.iter().find(|s| s["current"] == false).unwrap()["id"]
@@ -301,4 +316,35 @@ async fn with_a_keyring_the_tokens_live_there_not_in_the_file() {
         !String::from_utf8_lossy(&out.stdout).contains("lkr_"),
         "signing out forgets the tokens"
     );
+}
+
+/// A CLI failure is one sentence with the way forward: no error chain and no stack trace, even
+/// with RUST_BACKTRACE set. `login` finds a server down before anyone waits five minutes on it.
+#[tokio::test]
+async fn the_cli_fails_in_one_plain_sentence() {
+    let config = tempfile::tempdir().unwrap();
+    let server = format!("http://127.0.0.1:{}", crate::helpers::free_port());
+    let started = std::time::Instant::now();
+    let out = cli(
+        config.path(),
+        &["login", "--server", &server, "--no-browser"],
+    )
+    .env("RUST_BACKTRACE", "1")
+    .output()
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        format!("Could not reach {server} — is the server running, and is the address right?")
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).is_empty(),
+        "no address to open"
+    );
+
+    let (ok, _, err) = run(config.path(), &["whoami"]).await;
+    assert!(!ok);
+    assert_eq!(err.trim(), "Not signed in; run `latchkey login`.");
 }
