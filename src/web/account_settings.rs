@@ -44,7 +44,7 @@ struct KeyRow {
 
 impl From<crate::mfa::security_keys::KeyInfo> for KeyRow {
     fn from(k: crate::mfa::security_keys::KeyInfo) -> Self {
-        let day = |t: i64| crate::clock::rfc3339(t).chars().take(10).collect();
+        let day = super::dates::day;
         Self {
             id: k.id.to_string(),
             name: k.name,

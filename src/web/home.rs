@@ -27,7 +27,7 @@ pub async fn home(page: MyPage) -> PageResult {
         username: u.username.clone(),
         email: u.email.clone(),
         verified: u.email_verified_at.is_some(),
-        created_at: crate::clock::rfc3339(u.created_at),
+        created_at: super::dates::day(u.created_at),
         layout: page.layout,
     };
     render(page.jar, &home)

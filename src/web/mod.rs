@@ -4,6 +4,7 @@
 mod account_settings;
 mod assets;
 pub mod csrf;
+mod dates;
 mod dev;
 mod error;
 mod failure;

@@ -8,6 +8,7 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::dates::When;
 use super::guard::{NoFields, SignedInForm};
 use super::{
     Flash, Layout, MyPage, PageError, PageResult, form_messages, redirect_with, render_status,
@@ -22,9 +23,17 @@ use crate::state::AppState;
 struct SessionsPage {
     layout: Layout,
     errors: Vec<String>,
-    sessions: Vec<SessionView>,
+    sessions: Vec<SessionRow>,
     /// Signed in (or password re-entered) in the last 15 minutes: others can be ended.
     recent: bool,
+}
+
+/// A session with its times as people read them.
+struct SessionRow {
+    view: SessionView,
+    created: When,
+    last_seen: When,
+    ends: When,
 }
 
 /// The page; with `errors`, answered with `status` (422 for a wrong password, 429 when the
@@ -39,10 +48,20 @@ async fn sessions_view(
         sessions::list(state, &page.me),
         sessions::recently_signed_in(state, &page.me)
     )?;
+    let now = state.clock.now();
+    let sessions = list
+        .into_iter()
+        .map(|view| SessionRow {
+            created: When::parse(&view.created_at, now),
+            last_seen: When::parse(&view.last_seen_at, now),
+            ends: When::parse(&view.expires_at, now),
+            view,
+        })
+        .collect();
     let view = SessionsPage {
         layout: page.layout,
         errors,
-        sessions: list,
+        sessions,
         recent,
     };
     render_status(status, page.jar, &view)

@@ -317,3 +317,21 @@ async fn an_idle_or_old_session_must_sign_in_again() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
 }
+
+/// The sessions page says when as people do ("5 minutes ago", "in 12 hours"), with the exact
+/// time in the `<time>` element for hover and for machines.
+#[tokio::test]
+async fn the_sessions_page_gives_times_as_people_say_them() {
+    let app = spawn_app().await;
+    app.signup("timely").await;
+    let browser = crate::helpers::signed_in_browser(&app, "timely").await;
+    let (_, html) = crate::helpers::page(&browser, &app, "/settings/sessions").await;
+    assert!(html.contains("last active <time datetime=\""), "{html}");
+    assert!(html.contains(">just now</time>"), "{html}");
+    // A browser session without "stay signed in" ends after 30 idle minutes.
+    assert!(html.contains(">in 30 minutes</time>") || html.contains(">in 29 minutes</time>"));
+    app.pass_time(5 * 60);
+    let (_, html) = crate::helpers::page(&browser, &app, "/settings/sessions").await;
+    assert!(html.contains("signed in <time"), "{html}");
+    assert!(html.contains(">5 minutes ago</time>"), "{html}");
+}
