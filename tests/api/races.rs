@@ -1,8 +1,10 @@
 //! Issue 16: requests that race. Each test sends the same kind of request many times at once
 //! and checks that exactly what should happen once happened once, and that every other answer
-//! says why it lost. One-time secrets race in `links` (the links mail carries).
+//! says why it lost. One-time secrets race in `second_step` (codes and security keys at
+//! sign-in) and `links` (the links mail carries).
 
 mod links;
+mod second_step;
 
 use futures_util::future::join_all;
 use reqwest::Method;
