@@ -4,7 +4,7 @@
 
 use super::refuse_managed;
 use crate::auth::reauth::confirm_password;
-use crate::auth::second_factor::verify_factor;
+use crate::auth::second_factor::{check_allowance, refused, verify_factor};
 use crate::auth::{ClientInfo, Current};
 use crate::domain::{Invalid, Username};
 use crate::error::{Error, Result};
@@ -45,7 +45,7 @@ pub async fn delete(
         return Err(Error::LeaveTeamsFirst(teams));
     }
     confirm_password(state, &me.user, c.password).await?;
-    if me.user.mfa_enabled {
+    let code = if me.user.mfa_enabled {
         let code = c.code.filter(|c| !c.trim().is_empty()).ok_or_else(|| {
             Error::invalid(Invalid::new(
                 "code",
@@ -53,12 +53,21 @@ pub async fn delete(
                 "Enter a two-factor code or a recovery code.",
             ))
         })?;
-        verify_factor(state, &me.user, code, client).await?;
-    }
+        check_allowance(state, me.user.id).await?;
+        Some(code)
+    } else {
+        None
+    };
 
     let now = state.clock.now();
     let username = Username::parse(&me.user.username).map_err(Error::invalid)?;
     let mut tx = state.store.begin().await?;
+    // The code is spent with the account, or not at all.
+    if let Some(code) = code
+        && let Err(e) = verify_factor(&mut tx, state, &me.user, code, client).await
+    {
+        return refused(state, tx, me.user.id, e).await;
+    }
     match tx.delete_user(me.user.id, &me.user.email).await {
         // A team created or joined since the check above still holds the account.
         Err(StoreError::ForeignKey(_)) => {

@@ -112,8 +112,8 @@ pub async fn undo(state: &AppState, presented: &str, client: &ClientInfo) -> Res
         tx.commit().await?;
         return Err(Error::InvalidToken);
     }
-    let mut user = state
-        .store
+    // On the transaction's connection, as everything until it commits (issue 16).
+    let mut user = tx
         .user_by_id(link.user_id)
         .await?
         .ok_or(Error::InvalidToken)?;

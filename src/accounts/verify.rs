@@ -27,8 +27,9 @@ pub async fn confirm(state: &AppState, presented: &str, client: &ClientInfo) -> 
         .take_email_verification(&hash.0)
         .await?
         .ok_or(Error::InvalidToken)?;
-    let user = state
-        .store
+    // On the transaction's own connection: asking the pool for another while this one holds
+    // the link would starve a small pool under many clicks at once (issue 16).
+    let user = tx
         .user_by_id(link.user_id)
         .await?
         .ok_or(Error::InvalidToken)?;

@@ -6,8 +6,13 @@
 //! reported to the owner (V2.8.5). Five wrong answers end the
 //! token, and failures across tokens throttle the account's second step, which also guards the
 //! code asked for outside sign-in (`verify_factor`, deleting the account).
+//!
+//! A code is spent on the transaction of what it allows (the session, the deletion), never on
+//! its own: of answers racing for one step only the one that signs in spends anything
+//! (issue 16), and a refusal commits only what it must (`refused`).
 
 use totp_rs::Totp;
+use uuid::Uuid;
 
 use crate::auth::ClientInfo;
 use crate::auth::codes::{self, LOW_CODES};
@@ -16,7 +21,7 @@ use crate::domain::{SecretToken, TokenHash, TokenKind};
 use crate::error::{Error, Result};
 use crate::mail::notices::{self, What};
 use crate::state::AppState;
-use crate::store::{MfaChallenge, User};
+use crate::store::{MfaChallenge, Tx, User};
 
 pub const CHALLENGE_SECS: i64 = 5 * 60;
 pub const MAX_FAILURES: i32 = 5;
@@ -87,29 +92,65 @@ pub(crate) fn open_totp(state: &AppState, user: &User, sealed: &[u8]) -> Result<
     Ok(codes::authenticator(&secret, &user.username)?)
 }
 
-/// A code from the account's authenticator app; each time step works once.
+/// The allowance of wrong answers the account's second step has left, across attempts (and
+/// deleting the account): `RateLimited` once it is spent, else whether it had any failures
+/// lately (for the caller to clear after a success).
+pub(crate) async fn check_allowance(state: &AppState, user_id: Uuid) -> Result<bool> {
+    throttle::check(state, &allowance_key(user_id), SECOND_STEP).await
+}
+
+fn allowance_key(user_id: Uuid) -> String {
+    format!("mfa-account:{user_id}")
+}
+
+/// A success clears the failures of the account's second step.
+pub(crate) async fn clear_allowance(state: &AppState, user_id: Uuid) -> Result<()> {
+    throttle::clear(&state.store, &allowance_key(user_id)).await
+}
+
+/// Whether `e` refuses the answer itself (a wrong code, a replayed one, a key's answer that
+/// does not verify): it counts against the attempt and the account's allowance. Other errors
+/// (a malformed code, a server fault) count for nothing.
+pub(crate) fn is_refusal(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::InvalidCode | Error::CodeReplayed | Error::SecurityKeyRejected
+    )
+}
+
+/// Ends `tx`, in which a second factor failed with `e`. A refusal commits what it left there (a
+/// replay's notice, the attempt's failure count, a key's spent challenge) and counts against
+/// the account's allowance; any other error rolls it all back.
+pub(crate) async fn refused<T>(state: &AppState, tx: Tx, user_id: Uuid, e: Error) -> Result<T> {
+    if is_refusal(&e) {
+        tx.commit().await?;
+        state.mail_queued.notify_one();
+        throttle::hit(state, &allowance_key(user_id), SECOND_STEP).await?;
+    }
+    Err(e)
+}
+
+/// A code from the account's authenticator app, spent on `tx`: each time step works once. A
+/// replay is refused, logged, and its notice to the owner queued on `tx` (see `refused`).
 pub(crate) async fn check_totp(
+    tx: &mut Tx,
     state: &AppState,
     user: &User,
     raw: &str,
     client: &ClientInfo,
 ) -> Result<()> {
     let code = codes::parse_totp(raw).map_err(Error::invalid)?;
-    let cred = state
-        .store
-        .totp_of(user.id)
-        .await?
-        .ok_or(Error::InvalidCode)?;
+    let cred = tx.hold_totp(user.id).await?.ok_or(Error::InvalidCode)?;
     let totp = open_totp(state, user, &cred.secret_sealed)?;
     let step = codes::matching_step(&totp, &code, state.clock.now().unsigned_abs())
         .ok_or(Error::InvalidCode)?;
-    if state.store.claim_totp_step(user.id, step).await? {
+    if tx.claim_totp_step(user.id, step).await? {
         return Ok(());
     }
     tracing::warn!(user = %user.id, ip = %client.ip, "reused two-factor code refused");
     // Signing in twice within one code's life from the same browser (a second tab, a script
     // run again) is the owner waiting for the next code, not a stolen password.
-    if signed_in_here_just_now(state, user, client).await? {
+    if signed_in_here_just_now(tx, state, user, client).await? {
         return Err(Error::CodeReplayed);
     }
     let what = What {
@@ -117,7 +158,7 @@ pub(crate) async fn check_totp(
         headline: "Someone entered your correct password and a two-factor code that had already been used.",
         detail: "The sign-in was refused. If this was not you, your password is known to someone else: change it now.",
     };
-    notices::send(state, user, client, &what).await?;
+    notices::queue(tx, state, user, client, &what).await?;
     Err(Error::CodeReplayed)
 }
 
@@ -128,23 +169,23 @@ const CODE_LIFE_SECS: i64 = 120;
 /// Whether this device (same address, same browser) started or used a session of the account
 /// within a code's life.
 async fn signed_in_here_just_now(
+    tx: &mut Tx,
     state: &AppState,
     user: &User,
     client: &ClientInfo,
 ) -> Result<bool> {
-    let now = state.clock.now();
+    let since = state.clock.now() - CODE_LIFE_SECS;
     let agent: String = client.user_agent.chars().take(512).collect();
-    let sessions = state.store.sessions_of(user.id, now).await?;
-    Ok(sessions.iter().any(|s| {
-        s.ip == client.ip
-            && s.user_agent == agent
-            && now - s.created_at.max(s.last_seen_at) <= CODE_LIFE_SECS
-    }))
+    let sessions = tx.sessions_active_since(user.id, since).await?;
+    Ok(sessions
+        .iter()
+        .any(|s| s.ip == client.ip && s.user_agent == agent))
 }
 
-/// One of the account's unused recovery codes, which it uses up; the owner is told how many
-/// are left.
+/// One of the account's unused recovery codes, spent on `tx`; the notice telling the owner how
+/// many are left is queued there too, so it goes out exactly when the code is spent.
 pub(crate) async fn check_recovery_code(
+    tx: &mut Tx,
     state: &AppState,
     user: &User,
     raw: &str,
@@ -155,14 +196,10 @@ pub(crate) async fn check_recovery_code(
     // cannot be rehashed without the code, and a lost authenticator must not lock anyone out.
     let keys = &state.settings.recovery_keys;
     let candidates = codes::recovery_code_candidates(keys, user.id, &code);
-    if !state
-        .store
+    let left = tx
         .use_recovery_code(user.id, &candidates, state.clock.now())
         .await?
-    {
-        return Err(Error::InvalidCode);
-    }
-    let left = state.store.recovery_codes_left(user.id).await?;
+        .ok_or(Error::InvalidCode)?;
     tracing::info!(user = %user.id, left, "recovery code used");
     let detail = if left <= LOW_CODES {
         format!("You have {left} recovery codes left. Generate a new set in your account settings.")
@@ -174,27 +211,22 @@ pub(crate) async fn check_recovery_code(
         headline: "A two-factor recovery code was used to sign in to your Latchkey account.",
         detail: &detail,
     };
-    notices::send(state, user, client, &what).await?;
-    Ok(())
+    notices::queue(tx, state, user, client, &what).await
 }
 
-/// A second factor outside sign-in (deleting the account): six digits are a TOTP code,
-/// anything else a recovery code. Wrong codes count against the same allowance.
+/// A second factor outside sign-in (deleting the account), spent on `tx`, the transaction of
+/// what it allows: six digits are a TOTP code, anything else a recovery code. The caller checks
+/// the allowance first and ends `tx` with `refused` when this fails.
 pub async fn verify_factor(
+    tx: &mut Tx,
     state: &AppState,
     user: &User,
     code: &str,
     client: &ClientInfo,
 ) -> Result<()> {
-    let key = format!("mfa-account:{}", user.id);
-    throttle::check(state, &key, SECOND_STEP).await?;
-    let verdict = if codes::parse_totp(code).is_ok() {
-        check_totp(state, user, code, client).await
+    if codes::parse_totp(code).is_ok() {
+        check_totp(tx, state, user, code, client).await
     } else {
-        check_recovery_code(state, user, code, client).await
-    };
-    if matches!(verdict, Err(Error::InvalidCode | Error::CodeReplayed)) {
-        throttle::hit(state, &key, SECOND_STEP).await?;
+        check_recovery_code(tx, state, user, code, client).await
     }
-    verdict
 }

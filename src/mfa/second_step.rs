@@ -6,10 +6,10 @@
 use crate::auth::ClientInfo;
 use crate::auth::login::SignedIn;
 use crate::auth::second_factor::{
-    MAX_FAILURES, SECOND_STEP, check_recovery_code, check_totp, methods, pending,
+    MAX_FAILURES, check_allowance, check_recovery_code, check_totp, clear_allowance, is_refusal,
+    methods, pending, refused,
 };
 use crate::auth::sessions;
-use crate::auth::throttle;
 use crate::error::{Error, Result};
 use crate::mail::notices;
 use crate::mfa::security_keys;
@@ -39,40 +39,42 @@ pub async fn pending_methods(state: &AppState, mfa_token: &str) -> Result<Vec<&'
     }
 }
 
+/// Finishes the step `mfa_token` names with `proof`. Everything happens on one transaction
+/// that first holds the step: answers to the same step take turns, the one that signs in spends
+/// its code (or key challenge) with the session it gets, and the others find the step gone and
+/// spend nothing.
 pub async fn complete(
     state: &AppState,
     mfa_token: &str,
     proof: Proof<'_>,
     client: &ClientInfo,
 ) -> Result<SignedIn> {
-    let (hash, challenge) = pending(state, mfa_token).await?;
-    let user = state
-        .store
+    let (hash, waiting) = pending(state, mfa_token).await?;
+    let had_failures = check_allowance(state, waiting.user_id).await?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let challenge = tx
+        .hold_mfa_challenge(&hash.0, now, MAX_FAILURES)
+        .await?
+        .ok_or(Error::MfaTokenInvalid)?;
+    let user = tx
         .user_by_id(challenge.user_id)
         .await?
         .ok_or(Error::MfaTokenInvalid)?;
-    let key = format!("mfa-account:{}", user.id);
-    let had_failures = throttle::check(state, &key, SECOND_STEP).await?;
-
     let verdict = match proof {
-        Proof::Totp(raw) => check_totp(state, &user, raw, client).await,
-        Proof::RecoveryCode(raw) => check_recovery_code(state, &user, raw, client).await,
-        Proof::SecurityKey(answer) => security_keys::check(state, &user, &hash.0, answer).await,
-    };
-    match verdict {
-        Ok(()) => {}
-        Err(e @ (Error::InvalidCode | Error::CodeReplayed | Error::SecurityKeyRejected)) => {
-            state
-                .store
-                .mfa_challenge_failed(&hash.0, MAX_FAILURES)
-                .await?;
-            throttle::hit(state, &key, SECOND_STEP).await?;
-            return Err(e);
+        Proof::Totp(raw) => check_totp(&mut tx, state, &user, raw, client).await,
+        Proof::RecoveryCode(raw) => check_recovery_code(&mut tx, state, &user, raw, client).await,
+        Proof::SecurityKey(answer) => {
+            security_keys::check(&mut tx, state, &user, &hash.0, answer).await
         }
-        Err(other) => return Err(other),
+    };
+    if let Err(e) = verdict {
+        if is_refusal(&e) {
+            tx.mfa_challenge_failed(&hash.0, MAX_FAILURES).await?;
+        }
+        return refused(state, tx, user.id, e).await;
     }
 
-    let mut tx = state.store.begin().await?;
     if !tx.take_mfa_challenge(&hash.0).await? {
         return Err(Error::MfaTokenInvalid);
     }
@@ -82,18 +84,17 @@ pub async fn complete(
         &challenge.kind,
         challenge.remember,
         client,
-        state.clock.now(),
+        now,
     )
     .await?;
     if session.new_device {
         notices::new_sign_in(&mut tx, state, &user, client).await?;
     }
     tx.commit().await?;
-    if session.new_device {
-        state.mail_queued.notify_one();
-    }
+    // Mail may wait: a recovery code's notice, a new device's.
+    state.mail_queued.notify_one();
     if had_failures {
-        throttle::clear(&state.store, &key).await?;
+        clear_allowance(state, user.id).await?;
     }
     tracing::info!(user = %user.id, session = %session.session_id, "signed in with a second factor");
     Ok(SignedIn { user, session })

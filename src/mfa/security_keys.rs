@@ -20,7 +20,7 @@ use crate::domain::Invalid;
 use crate::error::{Error, Result};
 use crate::mail::notices::{self, What};
 use crate::state::AppState;
-use crate::store::{StoredSecurityKey, User};
+use crate::store::{StoredSecurityKey, Tx, User};
 
 /// Enough for a key on the keyring, one in the drawer and a few spares.
 pub const MAX_KEYS: i64 = 10;
@@ -293,20 +293,19 @@ pub async fn begin_sign_in(state: &AppState, mfa_token: &str) -> Result<RequestC
     Ok(options)
 }
 
-/// Checks the key's answer to this step's challenge. The challenge is spent either way, and
-/// the key's signature counter is kept so a cloned key shows itself by going backwards.
-pub async fn check(
+/// Checks the key's answer to this step's challenge, on `tx`, which holds the step
+/// (`second_step::complete`). The challenge is taken there and spent when `tx` commits, as it
+/// does on a refusal too: each is answered once. The key's signature counter is kept so a
+/// cloned key shows itself by going backwards.
+pub(crate) async fn check(
+    tx: &mut Tx,
     state: &AppState,
     user: &User,
     challenge_hash: &[u8],
     credential: &PublicKeyCredential,
 ) -> Result<()> {
     let rp = relying_party_of(state)?;
-    let Some(saved) = state
-        .store
-        .take_security_key_challenge(challenge_hash)
-        .await?
-    else {
+    let Some(saved) = tx.take_security_key_challenge(challenge_hash).await? else {
         return Err(Error::SecurityKeyRejected);
     };
     let authentication: SecurityKeyAuthentication =
@@ -317,7 +316,7 @@ pub async fn check(
             tracing::warn!(user = %user.id, error = %e, "security key answer refused");
             Error::SecurityKeyRejected
         })?;
-    let stored = state.store.security_keys_of(user.id).await?;
+    let stored = tx.security_keys_of(user.id).await?;
     let Some((row, mut key)) = stored
         .iter()
         .filter_map(|row| open_key(row).map(|key| (row, key)))
@@ -328,7 +327,6 @@ pub async fn check(
     };
     key.update_credential(&result);
     let credential = serde_json::to_string(&key).map_err(anyhow::Error::from)?;
-    let mut tx = state.store.begin().await?;
     // webauthn-rs compared the counter with the one saved when the challenge was made; this
     // compares it with the newest stored, which a sign-in since may have raised.
     let counter = result.counter();
@@ -339,7 +337,6 @@ pub async fn check(
         tracing::warn!(user = %user.id, key = %row.id, counter, "security key counter went back: a cloned key?");
         return Err(Error::SecurityKeyRejected);
     }
-    tx.commit().await?;
     Ok(())
 }
 

@@ -4,6 +4,9 @@ use uuid::Uuid;
 
 use super::{Store, StoreError, Tx, on_pool, on_tx};
 
+const RECOVERY_CODES_LEFT: &str =
+    "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL";
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TotpCredential {
     pub secret_sealed: Vec<u8>,
@@ -54,46 +57,6 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Accepts time step `step` for the account unless it (or a later one) was used already.
-    pub async fn claim_totp_step(&self, user_id: Uuid, step: i64) -> Result<bool, StoreError> {
-        let n = on_pool!(self, p => sqlx::query(
-            "UPDATE totp_credentials SET last_step = $1
-             WHERE user_id = $2 AND enabled_at IS NOT NULL AND (last_step IS NULL OR last_step < $1)",
-        )
-        .bind(step)
-        .bind(user_id)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(n == 1)
-    }
-
-    /// Spends a recovery code stored as any of `code_hashes` (its forms under each key);
-    /// false if it is unknown or already spent.
-    pub async fn use_recovery_code(
-        &self,
-        user_id: Uuid,
-        code_hashes: &[Vec<u8>],
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        for code_hash in code_hashes {
-            let n = on_pool!(self, p => sqlx::query(
-                "UPDATE recovery_codes SET used_at = $1
-                 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
-            )
-            .bind(now)
-            .bind(user_id)
-            .bind(code_hash)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-            if n == 1 {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-
     /// Every sealed TOTP seed, for `rotate-key`.
     pub async fn totp_seeds(&self) -> Result<Vec<(Uuid, Vec<u8>)>, StoreError> {
         Ok(on_pool!(self, p => sqlx::query_as::<_, (Uuid, Vec<u8>)>(
@@ -136,12 +99,11 @@ impl Store {
     }
 
     pub async fn recovery_codes_left(&self, user_id: Uuid) -> Result<i64, StoreError> {
-        Ok(on_pool!(self, p => sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
-        )
-        .bind(user_id)
-        .fetch_one(p)
-        .await)?)
+        let left = on_pool!(self, p => sqlx::query_scalar::<_, i64>(RECOVERY_CODES_LEFT)
+            .bind(user_id)
+            .fetch_one(p)
+            .await)?;
+        Ok(left)
     }
 
     pub async fn insert_mfa_challenge(
@@ -180,31 +142,35 @@ impl Store {
         .fetch_optional(p)
         .await)?)
     }
-
-    /// Counts a wrong code; the challenge is gone once it has `max_failures`.
-    pub async fn mfa_challenge_failed(
-        &self,
-        token_hash: &[u8],
-        max_failures: i32,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        on_tx!(tx, c => sqlx::query("UPDATE mfa_challenges SET failures = failures + 1 WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        on_tx!(tx, c => sqlx::query("DELETE FROM mfa_challenges WHERE token_hash = $1 AND failures >= $2")
-            .bind(token_hash)
-            .bind(max_failures)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        tx.commit().await
-    }
 }
 
+/// A second step and what it spends are written by one transaction, which first holds the step
+/// (`hold_mfa_challenge`): answers to the same step take turns, a code is spent only by the
+/// sign-in it makes, and a refusal is counted without spending anything.
 impl Tx {
-    /// Completes a second step: whoever deletes the challenge first signs in, once.
+    /// Holds the pending step `token_hash` for this transaction, unless it expired by `now` or
+    /// had `max_failures` wrong answers. A write, though it changes nothing: PostgreSQL locks
+    /// the row and SQLite takes its write lock, so another answer to the same step waits here
+    /// until this one commits or rolls back, then finds the step as this one left it.
+    pub async fn hold_mfa_challenge(
+        &mut self,
+        token_hash: &[u8],
+        now: i64,
+        max_failures: i32,
+    ) -> Result<Option<MfaChallenge>, StoreError> {
+        Ok(on_tx!(self, c => sqlx::query_as::<_, MfaChallenge>(
+            "UPDATE mfa_challenges SET failures = failures
+             WHERE token_hash = $1 AND expires_at > $2 AND failures < $3
+             RETURNING user_id, remember, kind, failures, expires_at",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .bind(max_failures)
+        .fetch_optional(c)
+        .await)?)
+    }
+
+    /// Completes a second step: the sign-in that takes it is the only one it makes.
     pub async fn take_mfa_challenge(&mut self, token_hash: &[u8]) -> Result<bool, StoreError> {
         let n = on_tx!(self, c => sqlx::query("DELETE FROM mfa_challenges WHERE token_hash = $1")
             .bind(token_hash)
@@ -214,6 +180,87 @@ impl Tx {
         Ok(n == 1)
     }
 
+    /// Counts a wrong answer; the challenge is gone once it has `max_failures`.
+    pub async fn mfa_challenge_failed(
+        &mut self,
+        token_hash: &[u8],
+        max_failures: i32,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, c => sqlx::query("UPDATE mfa_challenges SET failures = failures + 1 WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        on_tx!(self, c => sqlx::query("DELETE FROM mfa_challenges WHERE token_hash = $1 AND failures >= $2")
+            .bind(token_hash)
+            .bind(max_failures)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Holds the account's enabled authenticator for this transaction and reads it. A write
+    /// first, like `hold_mfa_challenge`: a transaction that starts here takes SQLite's write
+    /// lock now, where a read first would fail it when it upgrades after another writer.
+    pub async fn hold_totp(&mut self, user_id: Uuid) -> Result<Option<TotpCredential>, StoreError> {
+        Ok(on_tx!(self, c => sqlx::query_as::<_, TotpCredential>(
+            "UPDATE totp_credentials SET last_step = last_step
+             WHERE user_id = $1 AND enabled_at IS NOT NULL
+             RETURNING secret_sealed, enabled_at, last_step",
+        )
+        .bind(user_id)
+        .fetch_optional(c)
+        .await)?)
+    }
+
+    /// Accepts time step `step` for the account unless it (or a later one) was used already.
+    pub async fn claim_totp_step(&mut self, user_id: Uuid, step: i64) -> Result<bool, StoreError> {
+        let n = on_tx!(self, c => sqlx::query(
+            "UPDATE totp_credentials SET last_step = $1
+             WHERE user_id = $2 AND enabled_at IS NOT NULL AND (last_step IS NULL OR last_step < $1)",
+        )
+        .bind(step)
+        .bind(user_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Spends a recovery code stored as any of `code_hashes` (its forms under each key) and
+    /// says how many unused codes the account has left; `None` if the code is unknown or
+    /// already spent.
+    pub async fn use_recovery_code(
+        &mut self,
+        user_id: Uuid,
+        code_hashes: &[Vec<u8>],
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        for code_hash in code_hashes {
+            let n = on_tx!(self, c => sqlx::query(
+                "UPDATE recovery_codes SET used_at = $1
+                 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(user_id)
+            .bind(code_hash)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            if n == 1 {
+                let left = on_tx!(self, c => sqlx::query_scalar::<_, i64>(RECOVERY_CODES_LEFT)
+                    .bind(user_id)
+                    .fetch_one(c)
+                    .await)?;
+                return Ok(Some(left));
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl Tx {
     /// Turns a pending secret on, accepting `step` as its first used code.
     pub async fn enable_totp(
         &mut self,

@@ -6,6 +6,10 @@ use uuid::Uuid;
 
 use super::{Store, StoreError, Tx, on_pool, on_tx};
 
+/// An account's keys, oldest first.
+const KEYS_OF: &str = "SELECT id, name, credential, created_at, last_used_at FROM security_keys
+                       WHERE user_id = $1 ORDER BY created_at, id";
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredSecurityKey {
     pub id: Uuid,
@@ -29,13 +33,11 @@ impl Store {
         &self,
         user_id: Uuid,
     ) -> Result<Vec<StoredSecurityKey>, StoreError> {
-        Ok(on_pool!(self, p => sqlx::query_as::<_, StoredSecurityKey>(
-            "SELECT id, name, credential, created_at, last_used_at FROM security_keys
-             WHERE user_id = $1 ORDER BY created_at, id",
-        )
-        .bind(user_id)
-        .fetch_all(p)
-        .await)?)
+        let keys = on_pool!(self, p => sqlx::query_as::<_, StoredSecurityKey>(KEYS_OF)
+            .bind(user_id)
+            .fetch_all(p)
+            .await)?;
+        Ok(keys)
     }
 
     /// Starts (or restarts) the account's one pending registration.
@@ -96,37 +98,45 @@ impl Store {
         .map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }
-
-    /// Takes the challenge so each one can be answered once, right or wrong: a compare and
-    /// swap, so of two answers racing for it only one gets it.
-    pub async fn take_security_key_challenge(
-        &self,
-        token_hash: &[u8],
-    ) -> Result<Option<String>, StoreError> {
-        let state = on_pool!(self, p => sqlx::query_scalar::<_, Option<String>>(
-            "SELECT security_key_state FROM mfa_challenges WHERE token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(p)
-        .await)?
-        .flatten();
-        let Some(state) = state else {
-            return Ok(None);
-        };
-        let n = on_pool!(self, p => sqlx::query(
-            "UPDATE mfa_challenges SET security_key_state = NULL
-             WHERE token_hash = $1 AND security_key_state = $2",
-        )
-        .bind(token_hash)
-        .bind(&state)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok((n == 1).then_some(state))
-    }
 }
 
 impl Tx {
+    /// The account's keys, read on this transaction's connection.
+    pub async fn security_keys_of(
+        &mut self,
+        user_id: Uuid,
+    ) -> Result<Vec<StoredSecurityKey>, StoreError> {
+        let keys = on_tx!(self, c => sqlx::query_as::<_, StoredSecurityKey>(KEYS_OF)
+            .bind(user_id)
+            .fetch_all(c)
+            .await)?;
+        Ok(keys)
+    }
+
+    /// Takes the challenge the key must sign for the step `token_hash`, which the caller holds
+    /// (`hold_mfa_challenge`): once this transaction commits, the challenge is answered, right
+    /// or wrong.
+    pub async fn take_security_key_challenge(
+        &mut self,
+        token_hash: &[u8],
+    ) -> Result<Option<String>, StoreError> {
+        let state = on_tx!(self, c => sqlx::query_scalar::<_, Option<String>>(
+            "SELECT security_key_state FROM mfa_challenges WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(c)
+        .await)?
+        .flatten();
+        on_tx!(self, c => sqlx::query(
+            "UPDATE mfa_challenges SET security_key_state = NULL WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(state)
+    }
+
     /// False when the credential is registered already (to this account or another).
     pub async fn insert_security_key(
         &mut self,

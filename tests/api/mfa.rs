@@ -75,7 +75,7 @@ pub async fn enable_2fa(app: &TestApp, token: &str) -> (String, String, Vec<Stri
     (secret, body["token"].as_str().unwrap().to_owned(), codes)
 }
 
-async fn password_step(app: &TestApp, login: &str) -> String {
+pub async fn password_step(app: &TestApp, login: &str) -> String {
     let res = app
         .api(
             Method::POST,
@@ -94,7 +94,7 @@ async fn password_step(app: &TestApp, login: &str) -> String {
     body["mfa_token"].as_str().unwrap().to_owned()
 }
 
-async fn second_step(app: &TestApp, body: &Value) -> reqwest::Response {
+pub async fn second_step(app: &TestApp, body: &Value) -> reqwest::Response {
     app.api(Method::POST, "/api/v1/login/mfa", None, Some(body))
         .await
 }

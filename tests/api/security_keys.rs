@@ -13,7 +13,7 @@ use axum::http::Method;
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
-mod authenticator;
+pub mod authenticator;
 
 use authenticator::{ask_key, plug_in_key, webauthn};
 
@@ -25,7 +25,7 @@ use crate::helpers::{
 use crate::mfa::{enable_2fa, oathtool, with_2fa};
 
 /// A server whose public URL is `http://localhost:<port>`.
-async fn spawn_on_localhost() -> TestApp {
+pub async fn spawn_on_localhost() -> TestApp {
     let port = free_port();
     spawn_app_with(|c| {
         c.listen = format!("127.0.0.1:{port}").parse().unwrap();
@@ -35,7 +35,7 @@ async fn spawn_on_localhost() -> TestApp {
 }
 
 /// Registers a key for the account of `token` through the API; returns its id.
-async fn register(app: &TestApp, b: &Client, token: &str, name: &str) -> String {
+pub async fn register(app: &TestApp, b: &Client, token: &str, name: &str) -> String {
     let begun = app
         .api(
             Method::POST,
@@ -72,7 +72,7 @@ async fn register(app: &TestApp, b: &Client, token: &str, name: &str) -> String 
 }
 
 /// The password step over the API; returns the `mfa_token` and the methods offered.
-async fn password_step(app: &TestApp, login: &str) -> (String, Value) {
+pub async fn password_step(app: &TestApp, login: &str) -> (String, Value) {
     let res = app
         .api(
             Method::POST,
@@ -109,7 +109,7 @@ async fn ask_challenge(app: &TestApp, mfa_token: &str) -> reqwest::Response {
     .await
 }
 
-async fn challenge(app: &TestApp, mfa_token: &str) -> Value {
+pub async fn challenge(app: &TestApp, mfa_token: &str) -> Value {
     let res = ask_challenge(app, mfa_token).await;
     assert_eq!(res.status(), 200);
     res.json::<Value>().await.unwrap()["public_key"].clone()
@@ -122,7 +122,7 @@ async fn sign_in_with_key(app: &TestApp, b: &Client, login: &str) -> reqwest::Re
     answer_step(app, &mfa_token, &answer).await
 }
 
-async fn answer_step(app: &TestApp, mfa_token: &str, answer: &Value) -> reqwest::Response {
+pub async fn answer_step(app: &TestApp, mfa_token: &str, answer: &Value) -> reqwest::Response {
     app.api(
         Method::POST,
         "/api/v1/login/mfa",
