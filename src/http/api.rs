@@ -101,7 +101,12 @@ pub struct SignedInResponse {
     pub expires_at: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/signup", tag = "accounts", request_body = SignupRequest,
+/// Create an account
+///
+/// Creates an account and signs it in: the answer carries a session token (also set as a cookie). Anyone may call it; sign-ups are throttled per IP address. The terms must be accepted (`accept_terms: true`). A confirmation link is mailed to the address. With `invitation`, the token of a team invitation sent to this same address, the account joins that team instead and the address counts as confirmed.
+///
+/// 409 `email_taken` or `username_taken`: another account uses the address or the username; `username_unavailable`: the username was recently given up and is reserved for a while. 422: a field breaks its rules; `errors` lists each one.
+#[utoipa::path(post, path = "/api/v1/signup", tag = "Sign-up and sign-in", request_body = SignupRequest,
     responses((status = 201, body = SignedInResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn signup_handler(
     State(state): State<AppState>,
@@ -146,7 +151,12 @@ pub struct LoginRequest {
     pub remember_me: bool,
 }
 
-#[utoipa::path(post, path = "/api/v1/login", tag = "auth", request_body = LoginRequest,
+/// Sign in
+///
+/// Signs in with a username or email address and the password. Without two-factor authentication the answer is a session (`status: signed_in`, token also set as a cookie); with it, the answer is `status: mfa_required` with an `mfa_token` to finish at `POST /api/v1/login/mfa`. `remember_me` makes a session that does not end after a spell of inactivity and lasts longer.
+///
+/// 401 `invalid_credentials`: the login or the password is wrong (the answer does not say which). Failed passwords are throttled per account and per IP address (429 `rate_limited`, with `Retry-After`). 403 `password_reset_required`: the password is on the breached list; a reset link was mailed.
+#[utoipa::path(post, path = "/api/v1/login", tag = "Sign-up and sign-in", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = Problem),
         (status = 403, description = "`password_reset_required`: the password is on the breached list; a reset link was mailed", body = Problem),
         (status = 429, body = Problem)))]
@@ -205,7 +215,10 @@ pub struct MfaRequiredResponse {
     pub methods: Vec<&'static str>,
 }
 
-#[utoipa::path(post, path = "/api/v1/logout", tag = "auth", responses((status = 204), (status = 401, body = Problem)))]
+/// Sign out
+///
+/// Ends the session that makes the request and clears the session cookie. Other sessions of the account stay signed in (see `DELETE /api/v1/me/sessions` to end them).
+#[utoipa::path(post, path = "/api/v1/logout", tag = "Sign-up and sign-in", responses((status = 204), (status = 401, body = Problem)))]
 async fn logout(
     State(state): State<AppState>,
     Auth(me): Auth,
@@ -218,7 +231,10 @@ async fn logout(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = MeView), (status = 401, body = Problem)))]
+/// Get your account
+///
+/// The signed-in account as its owner sees it: email address and whether it is confirmed, username, name, role, whether two-factor authentication is on, and when the account was created.
+#[utoipa::path(get, path = "/api/v1/me", tag = "Account", responses((status = 200, body = MeView), (status = 401, body = Problem)))]
 async fn me(Auth(me): Auth) -> Json<MeView> {
     Json(MeView::from(&me.user))
 }
@@ -232,7 +248,12 @@ pub struct ProfileRequest {
     pub username: Option<String>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/me/profile", tag = "accounts", request_body = ProfileRequest,
+/// Update your profile
+///
+/// Changes the display name, the role and/or the username of the signed-in account; fields left out stay as they are. Answers with the account as it now is.
+///
+/// 409 `username_taken`: another account has the username; `username_unavailable`: it was recently given up and is reserved for a while; `changed_meanwhile`: the account changed while this was being done, so try again. 422: a field breaks its rules.
+#[utoipa::path(patch, path = "/api/v1/me/profile", tag = "Profile", request_body = ProfileRequest,
     responses((status = 200, body = MeView), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn update_profile(
     State(state): State<AppState>,
@@ -258,7 +279,12 @@ pub struct ConfirmEmailResponse {
     pub email_verified: bool,
 }
 
-#[utoipa::path(post, path = "/api/v1/email-verifications", tag = "accounts", request_body = ConfirmEmailRequest,
+/// Confirm an email address
+///
+/// Confirms the address a link was mailed to, with the token from the link: the address given at sign-up, or the new address of an email change (which then takes effect). No session is needed: the token is the proof.
+///
+/// 400 `invalid_token`: the link is unknown, expired, already used or superseded by a newer one.
+#[utoipa::path(post, path = "/api/v1/email-verifications", tag = "Sign-up and sign-in", request_body = ConfirmEmailRequest,
     responses((status = 200, body = ConfirmEmailResponse), (status = 400, body = Problem)))]
 async fn confirm_email(
     State(state): State<AppState>,
@@ -271,7 +297,12 @@ async fn confirm_email(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/email-verifications/resend", tag = "accounts",
+/// Resend the confirmation email
+///
+/// Mails a new confirmation link to the signed-in account's address. Throttled per account (429 `rate_limited`).
+///
+/// 409 `already_verified`: the address is already confirmed.
+#[utoipa::path(post, path = "/api/v1/email-verifications/resend", tag = "Sign-up and sign-in",
     responses((status = 202), (status = 409, body = Problem), (status = 429, body = Problem)))]
 async fn resend_verification(
     State(state): State<AppState>,
@@ -281,7 +312,10 @@ async fn resend_verification(
     Ok(StatusCode::ACCEPTED)
 }
 
-#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "sessions",
+/// List your sessions
+///
+/// Every signed-in session of the account (`web` for browsers, `api` for clients with a bearer token), with its device, IP address, and when it started, was last seen and expires; `current` marks the calling one. Each session's `id` is what `DELETE /api/v1/me/sessions/{id}` takes.
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "Sessions",
     responses((status = 200, body = [sessions::SessionView]), (status = 401, body = Problem)))]
 async fn list_sessions(
     State(state): State<AppState>,
@@ -295,7 +329,12 @@ pub struct PasswordRequest {
     pub password: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/me/reauthenticate", tag = "sessions",
+/// Confirm your password
+///
+/// Entering the password again makes this session count as freshly signed in for 15 minutes, which ending other sessions requires. Wrong passwords are throttled.
+///
+/// 403 `invalid_password`: the password is wrong.
+#[utoipa::path(post, path = "/api/v1/me/reauthenticate", tag = "Sessions",
     request_body = PasswordRequest,
     responses((status = 204, description = "The session counts as freshly signed in for 15 minutes"),
         (status = 403, description = "`invalid_password`", body = Problem)))]
@@ -308,7 +347,12 @@ async fn reauthenticate(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "sessions",
+/// Sign out a session
+///
+/// Ends one session of the account. Ending the calling session is signing out (and clears its cookie). Ending another session needs a recent sign-in, so a stolen session cannot lock its owner out.
+///
+/// 403 `reauthentication_required`: sign in again or confirm the password (`POST /api/v1/me/reauthenticate`) first. 404: the account has no session with this id.
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "Sessions",
     params(("id" = Uuid, Path)), responses((status = 204),
         (status = 403, description = "`reauthentication_required`: ending another session needs a sign-in or `POST /api/v1/me/reauthenticate` within 15 minutes", body = Problem),
         (status = 404, body = Problem)))]
@@ -345,7 +389,12 @@ pub struct RevokedResponse {
     pub revoked: u64,
 }
 
-#[utoipa::path(delete, path = "/api/v1/me/sessions", tag = "sessions", params(RevokeScope),
+/// Sign out other sessions
+///
+/// Ends every session of the account but this one (`scope=others`), or all of them including this one (`scope=all`, which also clears the cookie). Answers with how many sessions ended. Needs a recent sign-in.
+///
+/// 403 `reauthentication_required`: sign in again or confirm the password (`POST /api/v1/me/reauthenticate`) first.
+#[utoipa::path(delete, path = "/api/v1/me/sessions", tag = "Sessions", params(RevokeScope),
     responses((status = 200, body = RevokedResponse), (status = 400, body = Problem),
         (status = 403, description = "`reauthentication_required`: needs a sign-in or `POST /api/v1/me/reauthenticate` within 15 minutes", body = Problem)))]
 async fn revoke_sessions(

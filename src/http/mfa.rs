@@ -43,7 +43,12 @@ pub struct MfaLoginRequest {
     pub security_key: Option<serde_json::Value>,
 }
 
-#[utoipa::path(post, path = "/api/v1/login/mfa", tag = "auth", request_body = MfaLoginRequest,
+/// Finish signing in with a second factor
+///
+/// The second step of a sign-in that answered `mfa_required`: send the `mfa_token` with exactly one of a code from the authenticator app (`code`), a recovery code (`recovery_code`) or a security key's answer (`security_key`, to the challenge from `POST /api/v1/login/mfa/security-key`). Answers with a session, like `POST /api/v1/login`.
+///
+/// 401 `mfa_token_invalid`: the sign-in attempt expired (5 minutes), so sign in again; `invalid_code`, `code_already_used` or `security_key_invalid`: the proof was not accepted. 422 `code_required`: send exactly one of the three.
+#[utoipa::path(post, path = "/api/v1/login/mfa", tag = "Sign-up and sign-in", request_body = MfaLoginRequest,
     responses((status = 200, body = SignedInResponse), (status = 401, description = "`mfa_token_invalid`, `invalid_code`, `code_already_used` or `security_key_invalid`", body = Problem), (status = 422, body = Problem),
         (status = 409, description = "`security_keys_unavailable`: this server offers no security keys", body = Problem),
         (status = 500, description = "`second_factor_unavailable`: the account's TOTP secret opens with none of this server's keys; a recovery code still works", body = Problem)))]
@@ -81,7 +86,10 @@ pub struct MfaStatus {
     pub recovery_codes_left: i64,
 }
 
-#[utoipa::path(get, path = "/api/v1/me/mfa", tag = "mfa", responses((status = 200, body = MfaStatus)))]
+/// Get two-factor authentication status
+///
+/// Whether two-factor authentication is on for the signed-in account, and how many unused recovery codes are left.
+#[utoipa::path(get, path = "/api/v1/me/mfa", tag = "Password and authentication", responses((status = 200, body = MfaStatus)))]
 async fn status(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<Json<MfaStatus>> {
     Ok(Json(MfaStatus {
         enabled: me.user.mfa_enabled,
@@ -98,7 +106,12 @@ pub struct SetupResponse {
     pub qr_svg: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/me/mfa/totp/setup", tag = "mfa", request_body = PasswordRequest,
+/// Start setting up an authenticator app
+///
+/// Step one of turning on two-factor authentication, after the password: a fresh secret for the app, as text, as an `otpauth://` URI and as a QR code. Nothing is on yet: confirm with a code at `POST /api/v1/me/mfa/totp/enable`.
+///
+/// 403 `invalid_password`: the password is wrong. 409 `mfa_already_enabled`: two-factor authentication is already on.
+#[utoipa::path(post, path = "/api/v1/me/mfa/totp/setup", tag = "Password and authentication", request_body = PasswordRequest,
     responses((status = 200, body = SetupResponse), (status = 403, body = Problem), (status = 409, body = Problem)))]
 async fn setup(
     State(state): State<AppState>,
@@ -126,7 +139,12 @@ pub struct EnabledResponse {
     pub token: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/me/mfa/totp/enable", tag = "mfa", request_body = CodeRequest,
+/// Turn on two-factor authentication
+///
+/// Step two: the first code from the app proves it has the secret. Two-factor authentication goes on, recovery codes are issued (shown only this once), every other session ends and this session gets a new token (also set as a cookie).
+///
+/// 401 `invalid_code` or `code_already_used`: the code was not accepted. 409 `mfa_setup_required`: start with `POST /api/v1/me/mfa/totp/setup`; `mfa_already_enabled`: it is already on.
+#[utoipa::path(post, path = "/api/v1/me/mfa/totp/enable", tag = "Password and authentication", request_body = CodeRequest,
     responses((status = 200, body = EnabledResponse), (status = 401, body = Problem), (status = 409, body = Problem),
         (status = 500, description = "`second_factor_unavailable`: the pending secret opens with none of this server's keys; set up again", body = Problem)))]
 async fn enable(
@@ -152,7 +170,12 @@ pub struct RecoveryCodesResponse {
     pub recovery_codes: Vec<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/me/mfa/recovery-codes", tag = "mfa", request_body = PasswordRequest,
+/// Regenerate recovery codes
+///
+/// A new set of recovery codes, after the password; the old set stops working.
+///
+/// 403 `invalid_password`: the password is wrong. 409 `mfa_not_enabled`: two-factor authentication is off.
+#[utoipa::path(post, path = "/api/v1/me/mfa/recovery-codes", tag = "Password and authentication", request_body = PasswordRequest,
     responses((status = 200, body = RecoveryCodesResponse), (status = 403, body = Problem), (status = 409, body = Problem)))]
 async fn regenerate(
     State(state): State<AppState>,
@@ -164,7 +187,12 @@ async fn regenerate(
     Ok(Json(RecoveryCodesResponse { recovery_codes }))
 }
 
-#[utoipa::path(delete, path = "/api/v1/me/mfa", tag = "mfa", request_body = PasswordRequest,
+/// Turn off two-factor authentication
+///
+/// Turns off two-factor authentication for the signed-in account, after the password.
+///
+/// 403 `invalid_password`: the password is wrong. 409 `mfa_not_enabled`: it is already off.
+#[utoipa::path(delete, path = "/api/v1/me/mfa", tag = "Password and authentication", request_body = PasswordRequest,
     responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem)))]
 async fn disable(
     State(state): State<AppState>,

@@ -84,7 +84,12 @@ pub struct TokenRequest {
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
-#[utoipa::path(post, path = "/oauth/token", tag = "oauth", request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+/// Get or refresh CLI tokens
+///
+/// The OAuth token endpoint of the `latchkey` CLI (client `latchkey-cli`), form-encoded. `grant_type=authorization_code` exchanges a code from the browser sign-in (with PKCE: `code_verifier`); a code works once, and a replay revokes what it produced. `grant_type=refresh_token` rotates the tokens; presenting a spent refresh token again ends the whole grant. `grant_type=urn:ietf:params:oauth:grant-type:device_code` polls a device sign-in. Refusals use RFC 6749 error codes.
+///
+/// 400 `invalid_request`, `invalid_grant`, `unsupported_grant_type`, and while polling `authorization_pending`, `slow_down`, `expired_token` or `access_denied`. 401 `invalid_client`: unknown `client_id`.
+#[utoipa::path(post, path = "/oauth/token", tag = "CLI sign-in (OAuth)", request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = oauth::TokenResponse), (status = 400, body = OauthErrorBody), (status = 401, body = OauthErrorBody)))]
 async fn token(
     State(state): State<AppState>,
@@ -133,7 +138,12 @@ pub struct DeviceCodeRequest {
     pub device_name: Option<String>,
 }
 
-#[utoipa::path(post, path = "/oauth/device/code", tag = "oauth", request_body(content = DeviceCodeRequest, content_type = "application/x-www-form-urlencoded"),
+/// Start a device sign-in
+///
+/// Starts signing in the CLI on a device without a browser (RFC 8628): a code for the person to enter at the verification page, and a device code for the CLI to poll `POST /oauth/token` with. `device_name` is shown when approving and in the session list.
+///
+/// 401 `invalid_client`: unknown `client_id`.
+#[utoipa::path(post, path = "/oauth/device/code", tag = "CLI sign-in (OAuth)", request_body(content = DeviceCodeRequest, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = device::DeviceStart), (status = 400, body = OauthErrorBody), (status = 401, body = OauthErrorBody)))]
 async fn device_code(
     State(state): State<AppState>,
@@ -151,7 +161,10 @@ pub struct RevokeRequest {
     pub token: String,
 }
 
-#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth", request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
+/// Revoke a CLI token
+///
+/// RFC 7009: revoking either token of a grant (access or refresh) ends the whole grant. Unknown tokens are answered the same way.
+#[utoipa::path(post, path = "/oauth/revoke", tag = "CLI sign-in (OAuth)", request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200), (status = 400, body = OauthErrorBody)))]
 async fn revoke(
     State(state): State<AppState>,

@@ -37,6 +37,18 @@ use vocabulary::Vocabulary;
     components(schemas(super::problem::Problem, super::problem::FieldError, api::Scope)),
     modifiers(&Security, &CommonResponses, &Vocabulary, &Rules, &Links),
     security(("bearer" = []), ("cookie" = [])),
+    // In the order a person meets the pages: signing up, the settings pages, teams, then what
+    // is not a page of one's own. Every operation's tag is declared here (tests/api/health.rs).
+    tags(
+        (name = "Sign-up and sign-in", description = "Creating an account, confirming its email address, signing in and out (with a second factor when it is on), and recovering a forgotten password."),
+        (name = "Profile", description = "The display name, role and username others see, as on the Profile settings page."),
+        (name = "Account", description = "The account itself, as on the Account settings page: its email address and its deletion."),
+        (name = "Password and authentication", description = "The password, two-factor authentication with an app, recovery codes and security keys, as in those sections of the Account settings page."),
+        (name = "Sessions", description = "The places the account is signed in, as on the Sessions settings page, and signing them out."),
+        (name = "Teams", description = "Teams, their members and roles, invitations and requests to join, as on the team pages."),
+        (name = "Public profiles", description = "What anyone can see of an account, as on its page at `/u/{username}`."),
+        (name = "CLI sign-in (OAuth)", description = "The OAuth endpoints the `latchkey` command-line client calls to sign in, through a browser or a device code, and to refresh and revoke its tokens."),
+    ),
 )]
 pub struct ApiDoc;
 

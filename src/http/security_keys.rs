@@ -46,7 +46,10 @@ impl From<KeyInfo> for SecurityKeyView {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/me/mfa/security-keys", tag = "mfa",
+/// List your security keys
+///
+/// The security keys registered to the signed-in account, with their names, when they were added and when they were last used.
+#[utoipa::path(get, path = "/api/v1/me/mfa/security-keys", tag = "Password and authentication",
     responses((status = 200, body = Vec<SecurityKeyView>)))]
 async fn list(
     State(state): State<AppState>,
@@ -77,7 +80,12 @@ fn options(wrapped: impl Serialize) -> ApiResult<Json<WebauthnOptions>> {
     Ok(Json(WebauthnOptions { public_key }))
 }
 
-#[utoipa::path(post, path = "/api/v1/me/mfa/security-keys/registration", tag = "mfa", request_body = RegistrationRequest,
+/// Start adding a security key
+///
+/// Step one of adding a security key, after the password: the options to pass to `navigator.credentials.create`. Send the browser's answer to `POST /api/v1/me/mfa/security-keys`. Security keys come after an authenticator app: two-factor authentication must be on.
+///
+/// 403 `invalid_password`: the password is wrong. 409 `mfa_not_enabled`, `too_many_security_keys`, or `security_keys_unavailable` (the server is not reached by a domain name). 422: the name breaks its rules.
+#[utoipa::path(post, path = "/api/v1/me/mfa/security-keys/registration", tag = "Password and authentication", request_body = RegistrationRequest,
     responses((status = 200, body = WebauthnOptions), (status = 403, body = Problem), (status = 422, body = Problem),
         (status = 409, description = "`mfa_not_enabled` (turn on an authenticator app first), `too_many_security_keys` or `security_keys_unavailable`", body = Problem)))]
 async fn begin(
@@ -95,7 +103,10 @@ pub struct AddKeyRequest {
     pub credential: Value,
 }
 
-#[utoipa::path(post, path = "/api/v1/me/mfa/security-keys", tag = "mfa", request_body = AddKeyRequest,
+/// Add a security key
+///
+/// Step two: the browser's answer (`credential.toJSON()`) to the options from `POST /api/v1/me/mfa/security-keys/registration`. The key is added and the owner told by mail.
+#[utoipa::path(post, path = "/api/v1/me/mfa/security-keys", tag = "Password and authentication", request_body = AddKeyRequest,
     responses((status = 201, body = SecurityKeyView), (status = 401, description = "`security_key_invalid`", body = Problem),
         (status = 409, description = "`security_key_registration_expired`, `security_key_already_registered`, `too_many_security_keys`, `mfa_not_enabled` or `security_keys_unavailable`", body = Problem),
         (status = 422, body = Problem)))]
@@ -115,7 +126,12 @@ pub struct RemoveKeyRequest {
     pub password: String,
 }
 
-#[utoipa::path(delete, path = "/api/v1/me/mfa/security-keys/{id}", tag = "mfa", request_body = RemoveKeyRequest,
+/// Remove a security key
+///
+/// Removes one of the account's security keys, after the password.
+///
+/// 403 `invalid_password`: the password is wrong. 404: the account has no key with this id.
+#[utoipa::path(delete, path = "/api/v1/me/mfa/security-keys/{id}", tag = "Password and authentication", request_body = RemoveKeyRequest,
     params(("id" = Uuid, Path)), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn remove(
     State(state): State<AppState>,
@@ -133,7 +149,12 @@ pub struct SecurityKeyChallengeRequest {
     pub mfa_token: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/login/mfa/security-key", tag = "auth", request_body = SecurityKeyChallengeRequest,
+/// Get a security key challenge for sign-in
+///
+/// During a sign-in that answered `mfa_required`, the options for `navigator.credentials.get`. Sign them with the key and send the answer as `security_key` to `POST /api/v1/login/mfa`. A new call replaces the previous challenge.
+///
+/// 401 `mfa_token_invalid`: the sign-in attempt expired. 409 `no_security_keys`: the account has none, so use a code.
+#[utoipa::path(post, path = "/api/v1/login/mfa/security-key", tag = "Sign-up and sign-in", request_body = SecurityKeyChallengeRequest,
     responses((status = 200, description = "Sign the challenge, then send the answer as `security_key` to `/api/v1/login/mfa`", body = WebauthnOptions),
         (status = 401, body = Problem),
         (status = 409, description = "`no_security_keys` or `security_keys_unavailable`", body = Problem)))]

@@ -76,7 +76,12 @@ pub struct CreateTeamRequest {
     pub slug: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/teams", tag = "teams", request_body = CreateTeamRequest,
+/// Create a team
+///
+/// Creates a team with the caller as its admin. Needs a confirmed email address.
+///
+/// 403 `email_unverified`: confirm the address first. 409 `slug_taken`: another team has this address. 422: the name or slug breaks its rules.
+#[utoipa::path(post, path = "/api/v1/teams", tag = "Teams", request_body = CreateTeamRequest,
     responses((status = 201, body = TeamView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create(
     State(state): State<AppState>,
@@ -87,7 +92,10 @@ async fn create(
     Ok((StatusCode::CREATED, Json(team_view(t.team, t.role))))
 }
 
-#[utoipa::path(get, path = "/api/v1/teams", tag = "teams", responses((status = 200, body = [TeamView])))]
+/// List your teams
+///
+/// The teams the signed-in account belongs to, each with the caller's role in it.
+#[utoipa::path(get, path = "/api/v1/teams", tag = "Teams", responses((status = 200, body = [TeamView])))]
 async fn list(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<Json<Vec<TeamView>>> {
     let mine = teams::mine(&state, &me).await?;
     Ok(Json(
@@ -104,7 +112,10 @@ pub struct DiscoverableTeam {
     pub join_policy: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/discoverable", tag = "teams", responses((status = 200, body = [DiscoverableTeam])))]
+/// List teams you can join
+///
+/// Teams with discovery turned on for the domain of the caller's confirmed email address. Join one with `POST /api/v1/teams/{slug}/join`.
+#[utoipa::path(get, path = "/api/v1/teams/discoverable", tag = "Teams", responses((status = 200, body = [DiscoverableTeam])))]
 async fn discoverable(
     State(state): State<AppState>,
     Auth(me): Auth,
@@ -122,7 +133,12 @@ async fn discoverable(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{slug}", tag = "teams", params(("slug" = String, Path)),
+/// Get a team
+///
+/// A team the caller belongs to, with the caller's role in it.
+///
+/// 404: no such team, or the caller is not a member (the two are not told apart).
+#[utoipa::path(get, path = "/api/v1/teams/{slug}", tag = "Teams", params(("slug" = String, Path)),
     responses((status = 200, body = TeamView), (status = 404, body = Problem)))]
 async fn show(
     State(state): State<AppState>,
@@ -143,7 +159,12 @@ pub struct UpdateTeamRequest {
     pub require_2fa: Option<bool>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/teams/{slug}", tag = "teams", params(("slug" = String, Path)), request_body = UpdateTeamRequest,
+/// Update a team
+///
+/// Admins rename the team, turn discovery on (for the domain of their own confirmed address) or off, choose whether joining needs their approval (`join_policy`) and whether admins must have two-factor authentication on (`require_2fa`). Fields left out stay as they are.
+///
+/// 403 `forbidden`: the caller is not an admin; `two_factor_required`: the caller needs two-factor authentication on. 404: no such team, or the caller is not a member. 422: a field breaks its rules.
+#[utoipa::path(patch, path = "/api/v1/teams/{slug}", tag = "Teams", params(("slug" = String, Path)), request_body = UpdateTeamRequest,
     responses((status = 200, body = TeamView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn update(
     State(state): State<AppState>,
@@ -167,7 +188,12 @@ pub struct DeleteTeamRequest {
     pub confirm_slug: String,
 }
 
-#[utoipa::path(delete, path = "/api/v1/teams/{slug}", tag = "teams", params(("slug" = String, Path)), request_body = DeleteTeamRequest,
+/// Delete a team
+///
+/// Deletes the team for every member. Admins only; the team's slug must be typed out (`confirm_slug`).
+///
+/// 403 `forbidden`: the caller is not an admin; `two_factor_required`: the team requires admins to have two-factor authentication on. 404: no such team, or the caller is not a member. 422: the typed slug does not match.
+#[utoipa::path(delete, path = "/api/v1/teams/{slug}", tag = "Teams", params(("slug" = String, Path)), request_body = DeleteTeamRequest,
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn remove_team(
     State(state): State<AppState>,
@@ -185,7 +211,12 @@ pub struct JoinResponse {
     pub status: &'static str,
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{slug}/join", tag = "teams", params(("slug" = String, Path)),
+/// Join a team
+///
+/// Joins a team discoverable by the domain of the caller's confirmed address (201, `joined`), or asks to join when an admin must approve (202, `requested`).
+///
+/// 403 `email_unverified`: confirm the address first. 404: no such team, or the caller cannot discover it (the two are not told apart). 409 `already_member`.
+#[utoipa::path(post, path = "/api/v1/teams/{slug}/join", tag = "Teams", params(("slug" = String, Path)),
     responses((status = 201, body = JoinResponse), (status = 202, body = JoinResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn join(
     State(state): State<AppState>,
@@ -203,7 +234,12 @@ async fn join(
     })
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{slug}/leave", tag = "teams", params(("slug" = String, Path)),
+/// Leave a team
+///
+/// Removes the caller from the team.
+///
+/// 404: no such team, or the caller is not a member. 409 `last_admin`: a team needs an admin, so promote someone else first or delete the team.
+#[utoipa::path(post, path = "/api/v1/teams/{slug}/leave", tag = "Teams", params(("slug" = String, Path)),
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn leave(
     State(state): State<AppState>,
@@ -231,7 +267,12 @@ fn member_view(m: Member) -> MemberView {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{slug}/members", tag = "teams", params(("slug" = String, Path)),
+/// List team members
+///
+/// The members of a team the caller belongs to, with their roles and when they joined.
+///
+/// 404: no such team, or the caller is not a member.
+#[utoipa::path(get, path = "/api/v1/teams/{slug}/members", tag = "Teams", params(("slug" = String, Path)),
     responses((status = 200, body = [MemberView]), (status = 404, body = Problem)))]
 async fn members(
     State(state): State<AppState>,
@@ -248,7 +289,12 @@ pub struct RoleRequest {
     pub role: String,
 }
 
-#[utoipa::path(patch, path = "/api/v1/teams/{slug}/members/{username}", tag = "teams",
+/// Change a member's role
+///
+/// Admins make a member `admin`, `member` or `billing`. The team keeps at least one admin.
+///
+/// 403 `forbidden`: the caller is not an admin; `two_factor_required`: the team requires admins to have two-factor authentication on. 404: no such team or member. 409 `last_admin`: the team would have no admin left.
+#[utoipa::path(patch, path = "/api/v1/teams/{slug}/members/{username}", tag = "Teams",
     params(("slug" = String, Path), ("username" = String, Path)), request_body = RoleRequest,
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn set_role(
@@ -261,7 +307,12 @@ async fn set_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(delete, path = "/api/v1/teams/{slug}/members/{username}", tag = "teams",
+/// Remove a member
+///
+/// Admins remove a member from the team; removing oneself is leaving. The team keeps at least one admin.
+///
+/// 403 `forbidden`: the caller is not an admin; `two_factor_required`: the team requires admins to have two-factor authentication on. 404: no such team or member. 409 `last_admin`: the team would have no admin left.
+#[utoipa::path(delete, path = "/api/v1/teams/{slug}/members/{username}", tag = "Teams",
     params(("slug" = String, Path), ("username" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn remove_member(
@@ -273,7 +324,12 @@ async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{slug}/join-requests", tag = "teams", params(("slug" = String, Path)),
+/// List join requests
+///
+/// Admins see who asked to join a team that needs approval.
+///
+/// 403 `forbidden`: the caller is not an admin; `two_factor_required`: the team requires admins to have two-factor authentication on. 404: no such team, or the caller is not a member.
+#[utoipa::path(get, path = "/api/v1/teams/{slug}/join-requests", tag = "Teams", params(("slug" = String, Path)),
     responses((status = 200, body = [MemberView]), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn join_requests(
     State(state): State<AppState>,
@@ -284,7 +340,12 @@ async fn join_requests(
     Ok(Json(list.into_iter().map(member_view).collect()))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{slug}/join-requests/{username}", tag = "teams",
+/// Approve a join request
+///
+/// Admins let the person who asked join the team.
+///
+/// 403 `forbidden`: the caller is not an admin; `two_factor_required`: the team requires admins to have two-factor authentication on. 404: no such team or join request.
+#[utoipa::path(post, path = "/api/v1/teams/{slug}/join-requests/{username}", tag = "Teams",
     params(("slug" = String, Path), ("username" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn approve_request(
@@ -296,7 +357,12 @@ async fn approve_request(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(delete, path = "/api/v1/teams/{slug}/join-requests/{username}", tag = "teams",
+/// Decline a join request
+///
+/// Admins turn down a request to join the team.
+///
+/// 403 `forbidden`: the caller is not an admin; `two_factor_required`: the team requires admins to have two-factor authentication on. 404: no such team or join request.
+#[utoipa::path(delete, path = "/api/v1/teams/{slug}/join-requests/{username}", tag = "Teams",
     params(("slug" = String, Path), ("username" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn decline_request(

@@ -139,3 +139,60 @@ async fn the_openapi_links_name_real_operations_and_errors_are_problem_json() {
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     assert!(spec["paths"]["/api/v1/signup"]["post"]["responses"]["400"].is_object());
 }
+
+/// `/docs` reads as documentation: every operation has a summary and a description, and is
+/// grouped under a tag the document declares and describes.
+#[tokio::test]
+async fn every_operation_is_described_and_tagged_with_a_declared_tag() {
+    let app = spawn_app().await;
+    let spec = app.openapi().await;
+    let declared: Vec<&str> = spec["tags"]
+        .as_array()
+        .expect("the document declares its tags")
+        .iter()
+        .map(|tag| {
+            let name = tag["name"].as_str().unwrap();
+            let description = tag["description"].as_str().unwrap_or_default();
+            assert!(
+                !description.trim().is_empty(),
+                "tag {name} has no description"
+            );
+            name
+        })
+        .collect();
+    let mut problems = Vec::new();
+    let mut used = std::collections::BTreeSet::new();
+    let methods = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if !methods.contains(&method.as_str()) {
+                continue;
+            }
+            let here = format!("{} {path}", method.to_uppercase());
+            for field in ["summary", "description"] {
+                if op[field].as_str().is_none_or(|s| s.trim().is_empty()) {
+                    problems.push(format!("{here}: no {field}"));
+                }
+            }
+            let tags = op["tags"].as_array().map(Vec::as_slice).unwrap_or_default();
+            if tags.is_empty() {
+                problems.push(format!("{here}: no tag"));
+            }
+            for tag in tags {
+                let tag = tag.as_str().unwrap_or_default();
+                used.insert(tag.to_owned());
+                if !declared.contains(&tag) {
+                    problems.push(format!("{here}: tag {tag:?} is not declared"));
+                }
+            }
+        }
+    }
+    for tag in &declared {
+        if !used.contains(*tag) {
+            problems.push(format!("tag {tag:?} is declared but no operation uses it"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -53,7 +53,12 @@ pub struct InviteRequest {
     pub role: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{slug}/invitations", tag = "teams", params(("slug" = String, Path)), request_body = InviteRequest,
+/// Invite someone to a team
+///
+/// Admins invite an email address with a role; an invitation link is mailed to it.
+///
+/// 403 `forbidden`: the caller is not an admin; `two_factor_required`: the team requires admins to have two-factor authentication on. 404: no such team, or the caller is not a member. 409 `already_member`: the address belongs to a member.
+#[utoipa::path(post, path = "/api/v1/teams/{slug}/invitations", tag = "Teams", params(("slug" = String, Path)), request_body = InviteRequest,
     responses((status = 201, body = InvitationView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn invite(
     State(state): State<AppState>,
@@ -65,7 +70,12 @@ async fn invite(
     Ok((StatusCode::CREATED, Json(invitation_view(i))))
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{slug}/invitations", tag = "teams", params(("slug" = String, Path)),
+/// List pending invitations
+///
+/// Admins see the team's invitations that are not yet accepted, with their addresses, roles and expiry.
+///
+/// 403 `forbidden`: the caller is not an admin; `two_factor_required`: the team requires admins to have two-factor authentication on. 404: no such team, or the caller is not a member.
+#[utoipa::path(get, path = "/api/v1/teams/{slug}/invitations", tag = "Teams", params(("slug" = String, Path)),
     responses((status = 200, body = [InvitationView]), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn list_invitations(
     State(state): State<AppState>,
@@ -76,7 +86,12 @@ async fn list_invitations(
     Ok(Json(list.into_iter().map(invitation_view).collect()))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{slug}/invitations/{id}/resend", tag = "teams",
+/// Resend an invitation
+///
+/// Admins send the invitation again with a new link and a new week; the old link stops working.
+///
+/// 403 `forbidden`: the caller is not an admin; `two_factor_required`: the team requires admins to have two-factor authentication on. 404: no such team or invitation.
+#[utoipa::path(post, path = "/api/v1/teams/{slug}/invitations/{id}/resend", tag = "Teams",
     params(("slug" = String, Path), ("id" = Uuid, Path)),
     responses((status = 200, body = InvitationView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn resend_invitation(
@@ -89,7 +104,12 @@ async fn resend_invitation(
     )))
 }
 
-#[utoipa::path(delete, path = "/api/v1/teams/{slug}/invitations/{id}", tag = "teams",
+/// Revoke an invitation
+///
+/// Admins withdraw an invitation; its link stops working.
+///
+/// 403 `forbidden`: the caller is not an admin; `two_factor_required`: the team requires admins to have two-factor authentication on. 404: no such team or invitation.
+#[utoipa::path(delete, path = "/api/v1/teams/{slug}/invitations/{id}", tag = "Teams",
     params(("slug" = String, Path), ("id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn revoke_invitation(
@@ -101,7 +121,12 @@ async fn revoke_invitation(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/invitations/{token}/accept", tag = "teams", params(("token" = String, Path)),
+/// Accept an invitation
+///
+/// Joins the team with the token of an invitation link. The signed-in account must have confirmed the invited address.
+///
+/// 400 `invalid_token`: the link is unknown, expired or already used. 403 `invitation_email_mismatch`: the invitation was sent to another address; `email_unverified`: confirm the address first. 409 `already_member`.
+#[utoipa::path(post, path = "/api/v1/invitations/{token}/accept", tag = "Teams", params(("token" = String, Path)),
     responses((status = 200, body = TeamView), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
 async fn accept(
     State(state): State<AppState>,
