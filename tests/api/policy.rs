@@ -176,3 +176,54 @@ fn the_server_reads_the_time_only_from_its_clock() {
         "read the time from `state.clock` instead:\n{problems}"
     );
 }
+
+/// Issue 16: inside a transaction every query runs on that transaction. A use-case that holds
+/// one and asks the pool for another connection (`state.store.…` before `commit`) deadlocks a
+/// small pool under load, as the device-code polls once did. This reads each function of the
+/// use-case layers from `….begin().await` to its `commit` (or `drop(tx)`) and fails on a call
+/// through the store there. It reads lines, so it sees what rustfmt writes: `state.store.x(`
+/// on one line, or `state` / `.store` / `.x(` on three.
+#[test]
+fn no_pool_query_while_a_transaction_is_open() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut problems = String::new();
+    for path in crate::helpers::rust_files(&root.join("src")) {
+        let shown = path.strip_prefix(root).unwrap().display().to_string();
+        if ["src/store/", "src/client/", "src/bench/"]
+            .iter()
+            .any(|skip| shown.starts_with(skip))
+        {
+            continue;
+        }
+        let mut open = false;
+        for (n, line) in std::fs::read_to_string(&path).unwrap().lines().enumerate() {
+            let code = line.trim();
+            if code.starts_with("//") {
+                continue;
+            }
+            let starts_fn = ["fn ", "async fn ", "pub fn ", "pub async fn "]
+                .iter()
+                .any(|p| code.starts_with(p))
+                || code.starts_with("pub(crate) async fn ")
+                || line.starts_with('}');
+            if starts_fn {
+                open = false;
+            }
+            if code.contains(".begin().await") {
+                open = true;
+                continue;
+            }
+            if open && (code.contains(".commit().await") || code.contains("drop(tx)")) {
+                open = false;
+                continue;
+            }
+            if open && (code.contains("store.") || code == ".store") && !code.contains("tx.") {
+                problems.push_str(&format!("{shown}:{}: {code}\n", n + 1));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "a pool query while a transaction is open; run it on the transaction:\n{problems}"
+    );
+}
