@@ -181,3 +181,49 @@ async fn concurrent_renames_never_let_a_held_name_escape_its_reservation() {
         );
     }
 }
+
+/// Turning 2FA on twice at once, with this step's code and the next one's: one wins and hands
+/// out recovery codes; the other is told 2FA is already on, so no set of codes shown to the
+/// person is silently replaced by another.
+#[tokio::test]
+async fn of_two_concurrent_2fa_enables_one_wins() {
+    let app = smallest_pool().await;
+    let token = app.signup("doubled").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let setup = app
+        .api(
+            Method::POST,
+            "/api/v1/me/mfa/totp/setup",
+            Some(&token),
+            Some(&json!({"password": PASSWORD})),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    let answers = join_all([0, 30].map(|offset| {
+        let body = json!({"code": crate::mfa::oathtool(&secret, offset)});
+        let (app, token) = (&app, &token);
+        async move {
+            app.api(
+                Method::POST,
+                "/api/v1/me/mfa/totp/enable",
+                Some(token),
+                Some(&body),
+            )
+            .await
+        }
+    }))
+    .await;
+    // The loser finds 2FA on, or (if it arrives after the winner committed) its session
+    // ended by the winner, as enabling ends every session.
+    let outcomes = outcomes(answers).await;
+    assert!(
+        outcomes == one_of(2, "200", "409 mfa_already_enabled")
+            || outcomes == one_of(2, "200", "401 unauthenticated"),
+        "{outcomes:?}"
+    );
+}
