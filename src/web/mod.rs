@@ -72,6 +72,7 @@ pub fn table(dev_mail: bool) -> Routes<AppState> {
         .post("/reset/{token}", recovery::reset_submit)
         .get("/email-change/undo/{token}", recovery::undo_page)
         .post("/email-change/undo/{token}", recovery::undo_submit)
+        .get("/settings/account/2fa/setup", mfa::setup_page)
         .post("/settings/account/2fa/setup", mfa::setup)
         .post("/settings/account/2fa/enable", mfa::enable)
         .post("/settings/account/2fa/recovery-codes", mfa::regenerate)
