@@ -6,10 +6,12 @@ use axum::http::StatusCode;
 use axum_extra::extract::CookieJar;
 
 use super::guard::{CheckedForm, NoFields, SignedInForm};
+use super::signup::onboarding_unfinished;
 use super::{Flash, Layout, Page, PageError, PageResult, redirect_with, render};
-use crate::accounts::{Purpose, verify};
+use crate::accounts::Purpose;
+use crate::accounts::verify::{self, Confirmed};
 use crate::error::Error;
-use crate::http::extract::{Client, Path};
+use crate::http::extract::{Auth, Client, Path};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -35,18 +37,30 @@ pub async fn verify_submit(
     State(state): State<AppState>,
     Client(client): Client,
     jar: CookieJar,
+    me: Option<Auth>,
     Path(token): Path<String>,
     CheckedForm(_): CheckedForm<NoFields>,
 ) -> PageResult {
     match verify::confirm(&state, &token, &client).await {
-        // A newly confirmed account can now create or join a team: onboarding's next step.
-        Ok(Purpose::Signup) => Ok(redirect_with(
-            &state,
-            jar,
-            "/welcome/team",
-            Flash::EmailVerified,
-        )),
-        Ok(Purpose::Change) => Ok(redirect_with(&state, jar, "/", Flash::EmailVerified)),
+        Ok(Confirmed {
+            purpose: Purpose::Signup,
+            user_id,
+        }) => {
+            // Onboarding goes on where it was: the name and role step when the mail came
+            // first, else creating or joining a team, which a confirmed account now can.
+            let unfinished =
+                me.is_some_and(|Auth(me)| me.user.id == user_id && onboarding_unfinished(&me.user));
+            let next = if unfinished {
+                "/welcome"
+            } else {
+                "/welcome/team"
+            };
+            Ok(redirect_with(&state, jar, next, Flash::EmailVerified))
+        }
+        Ok(Confirmed {
+            purpose: Purpose::Change,
+            ..
+        }) => Ok(redirect_with(&state, jar, "/", Flash::EmailVerified)),
         Err(Error::InvalidToken) => Err(PageError::message(
             StatusCode::BAD_REQUEST,
             "This link cannot be used",
