@@ -17,6 +17,16 @@ const RESEND: Rule = Rule {
     interval_secs: 600,
 };
 
+/// Whether a confirmation link would still work, without using it up: its page says so
+/// before the person presses anything.
+pub async fn usable(state: &AppState, presented: &str) -> Result<bool> {
+    let Some(hash) = TokenHash::of_kind(presented, TokenKind::EmailVerification) else {
+        return Ok(false);
+    };
+    let expiry = state.store.email_verification_expiry(&hash.0).await?;
+    Ok(expiry.is_some_and(|at| at > state.clock.now()))
+}
+
 /// What a confirmation link did, and for whom.
 pub struct Confirmed {
     pub purpose: Purpose,

@@ -2,12 +2,11 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum_extra::extract::CookieJar;
 
 use super::guard::{CheckedForm, NoFields, SignedInForm};
 use super::signup::onboarding_unfinished;
-use super::{Flash, Layout, Page, PageError, PageResult, redirect_with, render};
+use super::{Flash, Layout, Page, PageResult, redirect_with, render};
 use crate::accounts::Purpose;
 use crate::accounts::verify::{self, Confirmed};
 use crate::error::Error;
@@ -22,8 +21,15 @@ struct VerifyPage {
 }
 
 /// Opening the link only shows a button: mail scanners that prefetch links must not use up the
-/// single-use token before the person does.
-pub async fn verify_page(page: Page, Path(token): Path<String>) -> PageResult {
+/// single-use token before the person does. A link that cannot work says so at once.
+pub async fn verify_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(token): Path<String>,
+) -> PageResult {
+    if !verify::usable(&state, &token).await? {
+        return dead_link(page);
+    }
     render(
         page.jar,
         &VerifyPage {
@@ -61,12 +67,32 @@ pub async fn verify_submit(
             purpose: Purpose::Change,
             ..
         }) => Ok(redirect_with(&state, jar, "/", Flash::EmailVerified)),
-        Err(Error::InvalidToken) => Err(PageError::message(
-            StatusCode::BAD_REQUEST,
-            "This link cannot be used",
-            "The confirmation link is invalid, has expired or was already used. Sign in and ask for a new one.",
-        )),
+        Err(Error::InvalidToken) => {
+            dead_link(Page::build(&state, jar, me.map(|Auth(me)| me)).await?)
+        }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The way to a new link: signed in, the banner above offers one ("Resend the email");
+/// signed out, signing in does.
+fn dead_link(page: Page) -> PageResult {
+    match &page.me {
+        None => page.dead_link(
+            "The confirmation link is invalid, has expired or was already used. Sign in to ask for a new one.",
+            "/login",
+            "Sign in",
+        ),
+        Some(me) if me.user.email_verified_at.is_none() => page.dead_link(
+            "The confirmation link is invalid, has expired or was already used. Ask for a new one with \"Resend the email\" above.",
+            "/settings/account",
+            "Go to your account settings",
+        ),
+        Some(_) => page.dead_link(
+            "The confirmation link is invalid, has expired or was already used. Your address is confirmed already.",
+            "/",
+            "Go to the start page",
+        ),
     }
 }
 
