@@ -100,6 +100,16 @@ pub async fn request_recovery(
 
 /// Sets a new password from a reset link: every session and every other reset link of the
 /// account ends, and a notice goes out. Following the link also proves the address.
+/// Whether a reset link would still work, without using it up: its page says so before the
+/// person types a new password.
+pub async fn reset_usable(state: &AppState, presented: &str) -> Result<bool> {
+    let Some(hash) = TokenHash::of_kind(presented, TokenKind::PasswordReset) else {
+        return Ok(false);
+    };
+    let link = state.store.password_reset(&hash.0).await?;
+    Ok(link.is_some_and(|l| l.expires_at > state.clock.now()))
+}
+
 pub async fn reset(
     state: &AppState,
     presented: &str,

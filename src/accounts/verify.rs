@@ -1,6 +1,8 @@
 //! Email confirmation: single-use links that confirm the address they were sent to, either the
 //! account's own (after sign-up) or a new one (an email change, which takes effect only now).
 
+use uuid::Uuid;
+
 use super::{Purpose, queue_confirmation};
 use crate::auth::throttle::{self, Rule};
 use crate::auth::{ClientInfo, Current};
@@ -15,10 +17,25 @@ const RESEND: Rule = Rule {
     interval_secs: 600,
 };
 
+/// Whether a confirmation link would still work, without using it up: its page says so
+/// before the person presses anything.
+pub async fn usable(state: &AppState, presented: &str) -> Result<bool> {
+    let Some(hash) = TokenHash::of_kind(presented, TokenKind::EmailVerification) else {
+        return Ok(false);
+    };
+    let expiry = state.store.email_verification_expiry(&hash.0).await?;
+    Ok(expiry.is_some_and(|at| at > state.clock.now()))
+}
+
+/// What a confirmation link did, and for whom.
+pub struct Confirmed {
+    pub purpose: Purpose,
+    pub user_id: Uuid,
+}
+
 /// Confirms what a link was sent for. Unknown, used, expired and superseded links are all
 /// `InvalidToken`.
-/// Returns what the link was for.
-pub async fn confirm(state: &AppState, presented: &str, client: &ClientInfo) -> Result<Purpose> {
+pub async fn confirm(state: &AppState, presented: &str, client: &ClientInfo) -> Result<Confirmed> {
     let hash =
         TokenHash::of_kind(presented, TokenKind::EmailVerification).ok_or(Error::InvalidToken)?;
     let now = state.clock.now();
@@ -62,10 +79,14 @@ pub async fn confirm(state: &AppState, presented: &str, client: &ClientInfo) -> 
     }
     state.mail_queued.notify_one();
     tracing::info!(user = %link.user_id, purpose = %link.purpose, "email confirmed");
-    Ok(if link.purpose == Purpose::Change.as_str() {
+    let purpose = if link.purpose == Purpose::Change.as_str() {
         Purpose::Change
     } else {
         Purpose::Signup
+    };
+    Ok(Confirmed {
+        purpose,
+        user_id: link.user_id,
     })
 }
 

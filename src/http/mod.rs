@@ -40,13 +40,7 @@ pub fn table() -> Routes<AppState> {
         .merge(teams::routes())
         .with_router(|r| {
             r.fallback(|| async { ApiError::not_found() })
-                .method_not_allowed_fallback(|| async {
-                    ApiError::new(
-                        StatusCode::METHOD_NOT_ALLOWED,
-                        "method_not_allowed",
-                        "This method is not allowed here.",
-                    )
-                })
+                .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         });
     Routes::new().nest("/api/v1", api).merge(oauth::routes())
 }

@@ -31,6 +31,25 @@ pub async fn setup(state: &AppState, me: &Current, password: &str) -> Result<Set
         return Err(Error::MfaAlreadyEnabled);
     }
     confirm_password(state, &me.user, password).await?;
+    describe(&new_pending(state, me).await?)
+}
+
+/// Step one for the pages: after the password, a secret for the app to scan, kept until its
+/// first code turns 2FA on. Starting again (a reload that resends the form, a second click)
+/// keeps the secret an app may have scanned already, so that app's codes still work.
+pub async fn start(state: &AppState, me: &Current, password: &str) -> Result<()> {
+    if me.user.mfa_enabled {
+        return Err(Error::MfaAlreadyEnabled);
+    }
+    confirm_password(state, &me.user, password).await?;
+    if pending_setup(state, me).await?.is_none() {
+        new_pending(state, me).await?;
+    }
+    Ok(())
+}
+
+/// Stores a fresh secret as the one waiting for its first code.
+async fn new_pending(state: &AppState, me: &Current) -> Result<Totp> {
     let secret = codes::new_secret();
     let sealed = state.settings.sealer.seal(&secret, me.user.id.as_bytes());
     if !state
@@ -40,10 +59,10 @@ pub async fn setup(state: &AppState, me: &Current, password: &str) -> Result<Set
     {
         return Err(Error::MfaAlreadyEnabled);
     }
-    describe(&codes::authenticator(&secret, &me.user.username)?)
+    Ok(codes::authenticator(&secret, &me.user.username)?)
 }
 
-/// The set-up still waiting for its first code, shown again (after a mistyped code).
+/// The set-up still waiting for its first code, to show (again, after a mistyped code).
 pub async fn pending_setup(state: &AppState, me: &Current) -> Result<Option<Setup>> {
     match state.store.totp_of(me.user.id).await? {
         Some(cred) if cred.enabled_at.is_none() => Ok(Some(describe(&open_totp(

@@ -23,6 +23,21 @@ struct VerificationRow {
     expires_at: i64,
 }
 
+impl Store {
+    /// When a confirmation link expires, without using it up; `None` for no such link.
+    pub async fn email_verification_expiry(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_scalar::<_, i64>(
+            "SELECT expires_at FROM email_verifications WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(p)
+        .await)?)
+    }
+}
+
 impl Tx {
     pub async fn insert_email_verification(
         &mut self,

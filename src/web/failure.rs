@@ -1,11 +1,12 @@
 //! Failed pages, rendered: a `PageError` becomes an HTML page with the normal header of
-//! whoever is signed in, and an unknown address a "Not found" page for browsers.
+//! whoever is signed in, an unknown address a "Not found" page for browsers, and a method an
+//! address does not serve a "Not allowed" page, or the form's page for a GET.
 
 use axum::extract::{OptionalFromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 
 use super::error::Failure;
@@ -58,13 +59,16 @@ async fn signed_in(state: &AppState, parts: &mut Parts) -> Option<crate::auth::C
         .map(|Auth(me)| me)
 }
 
-/// Unknown paths: a page for browsers, problem+json for everyone else.
-pub async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let wants_html = headers
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
-    if !wants_html {
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+/// Unknown paths: a page for browsers, problem+json for everyone else.
+pub async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !wants_html(&headers) {
         return ApiError::not_found().into_response();
     }
     let failure = Failure {
@@ -72,4 +76,78 @@ pub async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Res
         text: "There is nothing at this address.".to_owned(),
     };
     failure_page(&state, &headers, StatusCode::NOT_FOUND, failure).await
+}
+
+/// A known address asked with a method it does not serve. A browser GETting a form's address
+/// (going back to a failed form's answer, or Enter in the address bar) is sent to the page
+/// that holds the form, the nearest address above it that `gets` serves; other methods get a
+/// "Not allowed" page with the header. Scripts get problem+json.
+pub async fn method_not_allowed(
+    state: AppState,
+    gets: &[String],
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if !wants_html(&headers) {
+        return ApiError::method_not_allowed().into_response();
+    }
+    if method == Method::GET || method == Method::HEAD {
+        return Redirect::to(&form_page(gets, uri.path())).into_response();
+    }
+    let failure = Failure {
+        heading: "Not allowed",
+        text: "This address does not answer that kind of request.".to_owned(),
+    };
+    failure_page(&state, &headers, StatusCode::METHOD_NOT_ALLOWED, failure).await
+}
+
+/// The nearest address above `path` that one of the `gets` templates (`/teams/{slug}`)
+/// serves, or the start page: `/settings/account/email` → `/settings/account`.
+fn form_page(gets: &[String], path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return "/".to_owned();
+    }
+    (1..segments.len())
+        .rev()
+        .map(|n| &segments[..n])
+        .find(|above| gets.iter().any(|t| serves(t, above)))
+        .map_or_else(|| "/".to_owned(), |above| format!("/{}", above.join("/")))
+}
+
+/// Whether the route template `template` serves the path made of `segments`.
+fn serves(template: &str, segments: &[&str]) -> bool {
+    let parts: Vec<&str> = template.split('/').skip(1).collect();
+    parts.len() == segments.len()
+        && parts
+            .iter()
+            .zip(segments)
+            .all(|(part, segment)| part.starts_with('{') || part == segment)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::form_page;
+
+    #[test]
+    fn a_form_address_leads_to_the_page_above_it() {
+        let gets = [
+            "/",
+            "/settings/account",
+            "/teams/{slug}",
+            "/teams/{slug}/members",
+        ]
+        .map(str::to_owned);
+        for (path, page) in [
+            ("/settings/account/email", "/settings/account"),
+            ("/settings/account/2fa/enable", "/settings/account"),
+            ("/teams/acme/members/bob/role", "/teams/acme/members"),
+            ("/teams/acme/join", "/teams/acme"),
+            ("/logout", "/"),
+            ("//evil.example/x", "/"),
+        ] {
+            assert_eq!(form_page(&gets, path), page, "{path}");
+        }
+    }
 }

@@ -209,24 +209,43 @@ struct SetupPage {
     secret_grouped: String,
 }
 
+/// Where the set-up waiting for its first code is shown.
+const SETUP_PAGE: &str = "/settings/account/2fa/setup";
+
+/// The password form of `/settings/account`: stores the secret to scan and sends the browser
+/// to the page showing it, so a reload shows that secret again instead of posting anew.
 pub async fn setup(
     State(state): State<AppState>,
     jar: CookieJar,
     SignedInForm { me, form }: SignedInForm<PasswordForm>,
 ) -> PageResult {
-    match mfa::setup(&state, &me, &form.password).await {
-        Ok(s) => {
-            let page = MyPage::build(&state, jar, me).await?;
-            let setup = SetupPage {
-                layout: page.layout,
-                errors: vec![],
-                qr_svg: s.qr_svg,
-                secret_grouped: mfa::codes::grouped(&s.secret_base32),
-            };
-            render(page.jar, &setup)
-        }
+    match mfa::start(&state, &me, &form.password).await {
+        Ok(()) => Ok((jar, Redirect::to(SETUP_PAGE)).into_response()),
         Err(e) => show_error(&state, jar, me, e).await,
     }
+}
+
+/// The QR code and key of the set-up waiting for its first code; without one, the account
+/// page, where set-up starts.
+pub async fn setup_page(State(state): State<AppState>, page: MyPage) -> PageResult {
+    let Some(pending) = mfa::pending_setup(&state, &page.me).await? else {
+        if page.me.user.mfa_enabled {
+            return Ok((page.jar, Redirect::to("/settings/account")).into_response());
+        }
+        return Ok(redirect_with(
+            &state,
+            page.jar,
+            "/settings/account",
+            Flash::SetupExpired,
+        ));
+    };
+    let setup = SetupPage {
+        layout: page.layout,
+        errors: vec![],
+        qr_svg: pending.qr_svg,
+        secret_grouped: mfa::codes::grouped(&pending.secret_base32),
+    };
+    render(page.jar, &setup)
 }
 
 #[derive(Deserialize)]

@@ -25,7 +25,11 @@ mod switcher;
 mod teams;
 mod verify;
 
+use std::sync::Arc;
+
 use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri};
 
 use crate::http::routes::Routes;
 use crate::state::AppState;
@@ -73,6 +77,7 @@ pub fn table(dev_mail: bool) -> Routes<AppState> {
         .post("/reset/{token}", recovery::reset_submit)
         .get("/email-change/undo/{token}", recovery::undo_page)
         .post("/email-change/undo/{token}", recovery::undo_submit)
+        .get("/settings/account/2fa/setup", mfa::setup_page)
         .post("/settings/account/2fa/setup", mfa::setup)
         .post("/settings/account/2fa/enable", mfa::enable)
         .post("/settings/account/2fa/recovery-codes", mfa::regenerate)
@@ -138,10 +143,24 @@ pub fn table(dev_mail: bool) -> Routes<AppState> {
     }
 }
 
-/// The pages, with failures rendered inside the layout of whoever asked.
+/// The pages, with failures rendered inside the layout of whoever asked; a method an address
+/// does not serve is a page too (`failure::method_not_allowed`).
 pub fn routes(state: &AppState) -> Router<AppState> {
-    table(state.settings.dev_mail)
+    let table = table(state.settings.dev_mail);
+    let gets: Arc<[String]> = table
+        .list()
+        .iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| r.path.clone())
+        .collect();
+    table
         .into_router()
+        .method_not_allowed_fallback(
+            move |State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap| {
+                let gets = Arc::clone(&gets);
+                async move { failure::method_not_allowed(state, &gets, method, uri, headers).await }
+            },
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             failure::render_failures,

@@ -159,6 +159,34 @@ impl<Me> Page<Me> {
     }
 }
 
+impl<Me> Page<Me> {
+    /// "This link cannot be used": a spent, expired or made-up link from a mail, shown as soon
+    /// as it is opened, with the way to a new one.
+    pub fn dead_link(
+        self,
+        text: &'static str,
+        href: &'static str,
+        label: &'static str,
+    ) -> PageResult {
+        let page = DeadLinkPage {
+            layout: self.layout,
+            text,
+            href,
+            label,
+        };
+        render_status(StatusCode::BAD_REQUEST, self.jar, &page)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/dead_link.html")]
+struct DeadLinkPage {
+    layout: Layout,
+    text: &'static str,
+    href: &'static str,
+    label: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "web/message.html")]
 struct MessagePage {

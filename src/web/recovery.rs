@@ -74,8 +74,16 @@ struct ResetPage {
     token: String,
 }
 
-/// Shows the form only: opening the link does not use it up.
-pub async fn reset_page(page: Page, Path(token): Path<String>) -> PageResult {
+/// Shows the form only: opening the link does not use it up. A link that cannot work says so
+/// at once, before anyone types a password.
+pub async fn reset_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(token): Path<String>,
+) -> PageResult {
+    if !password::reset_usable(&state, &token).await? {
+        return dead_reset_link(page);
+    }
     render(
         page.jar,
         &ResetPage {
@@ -101,7 +109,7 @@ pub async fn reset_submit(
 ) -> PageResult {
     match password::reset(&state, &token, &form.new_password, &client).await {
         Ok(()) => Ok(redirect_with(&state, jar, "/login", Flash::PasswordReset)),
-        Err(Error::InvalidToken) => Err(invalid_link()),
+        Err(Error::InvalidToken) => dead_reset_link(Page::build(&state, jar, None).await?),
         Err(e) => {
             let errors = form_messages(e)?;
             let page = Page::build(&state, jar, None).await?;
@@ -113,6 +121,14 @@ pub async fn reset_submit(
             render_status(StatusCode::UNPROCESSABLE_ENTITY, page.jar, &reset)
         }
     }
+}
+
+fn dead_reset_link(page: Page) -> PageResult {
+    page.dead_link(
+        "The link is invalid, has expired or was already used.",
+        "/forgot",
+        "Request a new link",
+    )
 }
 
 fn invalid_link() -> PageError {

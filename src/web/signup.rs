@@ -14,6 +14,7 @@ use super::{
 use crate::accounts::{profile, signup};
 use crate::http::extract::Client;
 use crate::state::AppState;
+use crate::store::User;
 
 #[derive(Template)]
 #[template(path = "web/signup.html")]
@@ -102,6 +103,8 @@ struct WelcomePage {
     name: String,
     role: String,
     roles: Vec<(&'static str, &'static str)>,
+    /// Where "Skip for now" leads.
+    next: &'static str,
 }
 
 /// The roles a person can pick, with their labels.
@@ -124,8 +127,24 @@ pub(super) fn role_options() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+/// Whether the name and role step is still to do: nothing of it is filled in.
+pub(super) fn onboarding_unfinished(user: &User) -> bool {
+    user.name.is_empty() && user.role.is_empty()
+}
+
+/// After the name and role step: the team step once the address is confirmed (the mail may
+/// come first), else the start page, whose banner asks for the confirmation.
+fn after_welcome(user: &User) -> &'static str {
+    if user.email_verified_at.is_some() {
+        "/welcome/team"
+    } else {
+        "/"
+    }
+}
+
 pub async fn welcome_page(page: MyPage) -> PageResult {
     let welcome = WelcomePage {
+        next: after_welcome(&page.me.user),
         errors: vec![],
         username: page.me.user.username.clone(),
         name: page.me.user.name.clone(),
@@ -155,11 +174,17 @@ pub async fn welcome_submit(
         username: None,
     };
     match profile::update(&state, &me, &change).await {
-        Ok(_) => Ok(redirect_with(&state, jar, "/", Flash::ProfileSaved)),
+        Ok(_) => Ok(redirect_with(
+            &state,
+            jar,
+            after_welcome(&me.user),
+            Flash::ProfileSaved,
+        )),
         Err(e) => {
             let errors = form_messages(e)?;
             let page = MyPage::build(&state, jar, me).await?;
             let welcome = WelcomePage {
+                next: after_welcome(&page.me.user),
                 layout: page.layout,
                 errors,
                 username: page.me.user.username.clone(),

@@ -281,10 +281,11 @@ async fn as_team_admin(c: &mut Crawl, vars: &mut Vec<(&'static str, String)>) ->
     assert_eq!(c.send("ada", &b, no_token).await.status, 403);
 
     let password = format!("password={}", pw());
-    let setup = &c
+    let started = c
         .form("ada", "/settings/account/2fa/setup", &password)
-        .await
-        .body;
+        .await;
+    assert_eq!(started.status, 303);
+    let setup = &c.get("ada", "/settings/account/2fa/setup").await.body;
     let shown = setup
         .split("id=\"secret\">")
         .nth(1)

@@ -6,6 +6,7 @@ mod cli;
 mod cli_login;
 mod cross_tenant;
 mod csrf;
+mod dead_links;
 mod faults;
 mod headers;
 mod health;

@@ -6,6 +6,9 @@
 
 mod hsm;
 mod keys;
+mod setup_page;
+
+pub use setup_page::start_setup;
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -495,27 +498,7 @@ async fn the_pages_set_up_2fa_and_ask_for_a_code_at_sign_in() {
     let app = spawn_app().await;
     app.signup("paged").await;
     let c = &app.client;
-    let res = submit(
-        c,
-        &app,
-        "/settings/account",
-        "/settings/account/2fa/setup",
-        &[("password", PASSWORD)],
-    )
-    .await;
-    assert_eq!(res.status(), 200);
-    let html = res.text().await.unwrap();
-    assert!(html.contains("<svg"), "the QR code is inline");
-    let grouped = html
-        .split("<code id=\"secret\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_owned();
-    let secret = grouped.replace(' ', "");
-    assert_eq!(secret.len(), 32);
+    let (html, secret) = setup_page::start_setup(c, &app).await;
 
     let res = post_form(
         c,

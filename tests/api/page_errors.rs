@@ -4,7 +4,8 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, assert_problem, signed_in_browser, spawn_app, submit};
+use crate::helpers::{PASSWORD, assert_problem, create_team, signed_in_browser, spawn_app, submit};
+use crate::routes;
 
 /// The header of a signed-in page names the person and offers "Sign out".
 fn has_signed_in_header(html: &str, username: &str) -> bool {
@@ -121,4 +122,78 @@ async fn a_missing_field_is_answered_in_words_and_a_missing_captcha_by_its_own_c
         .await;
     let body = assert_problem(res, 422, "invalid_body").await;
     assert_eq!(body["detail"], "The field \"password\" is missing.");
+}
+
+/// A browser's navigation: it asks for HTML.
+const HTML: &str = "text/html,application/xhtml+xml";
+
+#[tokio::test]
+async fn a_form_address_opened_in_the_browser_leads_to_its_page_never_to_a_bare_405() {
+    let app = spawn_app().await;
+    let token = crate::teams::verified(&app, "hana", "hana@example.com").await;
+    let created = create_team(&app, &token, "Acme", "acme").await;
+    assert_eq!(created.status(), 201);
+    let c = signed_in_browser(&app, "hana").await;
+    let routes = routes::pages();
+    let post_only = routes
+        .iter()
+        .filter(|r| r.method == "POST" && routes::serving(&routes, "GET", &r.path).is_none());
+    let mut seen = 0;
+    for route in post_only {
+        let path = route
+            .path
+            .replace("{slug}", "acme")
+            .replace("{username}", "hana")
+            .replace("{decision}", "approve")
+            .replace("{token}", "lki_x")
+            .replace("{id}", &uuid::Uuid::new_v4().to_string());
+        // Going back to a failed form's answer, or Enter in the address bar: a GET.
+        let mut at = path.clone();
+        let mut status = 0;
+        for _ in 0..3 {
+            let res = c
+                .get(app.at(&at))
+                .header("accept", HTML)
+                .send()
+                .await
+                .unwrap();
+            status = res.status().as_u16();
+            assert_ne!(status, 405, "GET {at} (from {path})");
+            match res.headers().get("location") {
+                Some(to) if res.status().is_redirection() => at = to.to_str().unwrap().to_owned(),
+                _ => break,
+            }
+        }
+        assert_eq!(status, 200, "GET {path} ends on a page, at {at}");
+        seen += 1;
+    }
+    assert!(seen >= 20, "only {seen} form addresses");
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_a_page_with_the_header_for_browsers_and_problem_json_for_scripts() {
+    let app = spawn_app().await;
+    app.signup("ivan").await;
+    let c = signed_in_browser(&app, "ivan").await;
+    for (method, path) in [
+        (Method::DELETE, "/settings/account"),
+        (Method::PUT, "/settings/account/email"),
+        (Method::PATCH, "/terms"),
+    ] {
+        let res = c
+            .request(method.clone(), app.at(path))
+            .header("accept", HTML)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 405, "{method} {path}");
+        let ctype = res.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(ctype.starts_with("text/html"), "{method} {path}: {ctype}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Not allowed"), "{html}");
+        assert!(has_signed_in_header(&html, "ivan"), "{html}");
+
+        let res = app.api(method.clone(), path, None, None).await;
+        assert_problem(res, 405, "method_not_allowed").await;
+    }
 }

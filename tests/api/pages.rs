@@ -402,23 +402,7 @@ async fn password_fields_let_password_managers_fill_them() {
     assert_password_managers_welcome("/settings/account", &html, 5);
 
     // With 2FA on, the setup field gives way to those for new codes and for turning it off.
-    let res = post_form(
-        &browser,
-        &app,
-        "/settings/account/2fa/setup",
-        &html,
-        &[("password", PASSWORD)],
-    )
-    .await;
-    let html = res.text().await.unwrap();
-    let secret = html
-        .split("<code id=\"secret\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .replace(' ', "");
+    let (html, secret) = crate::mfa::start_setup(&browser, &app).await;
     let res = post_form(
         &browser,
         &app,

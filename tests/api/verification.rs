@@ -4,7 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_problem, post_form, spawn_app};
+use crate::helpers::{
+    PASSWORD, assert_problem, browser_like_client, page, post_form, spawn_app, submit_here,
+};
 
 #[tokio::test]
 async fn the_link_in_the_confirmation_mail_confirms_the_address_once() {
@@ -136,4 +138,46 @@ async fn the_verify_page_confirms_only_when_its_button_is_pressed() {
         .await
         .unwrap();
     assert_eq!(me["email_verified"], true);
+}
+
+#[tokio::test]
+async fn confirming_the_address_before_the_name_step_returns_to_it() {
+    let app = spawn_app().await;
+    let c = browser_like_client();
+    let res = submit_here(
+        &c,
+        &app,
+        "/signup",
+        &[
+            ("email", "dave@example.com"),
+            ("username", "dave"),
+            ("password", PASSWORD),
+            ("accept_terms", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(res.headers()["location"], "/welcome");
+
+    // The mail comes first: the link is followed before the name and role step.
+    let link = app.verification_token("dave@example.com").await;
+    let res = submit_here(&c, &app, &format!("/verify/{link}"), &[]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/welcome", "back to the step");
+    let (status, html) = page(&c, &app, "/welcome").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Your email address is confirmed."), "{html}");
+    assert!(html.contains("href=\"/welcome/team\""), "skipping leads on");
+
+    let res = post_form(
+        &c,
+        &app,
+        "/welcome",
+        &html,
+        &[("name", "Dave Example"), ("role", "developer")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/welcome/team", "then the team");
+    let (_, home) = page(&c, &app, "/").await;
+    assert!(home.contains("Hello, Dave Example"), "{home}");
 }

@@ -41,6 +41,7 @@ const NO_FOREIGN_RESOURCE: &[(&str, &[&str])] = &[
             "POST /settings/account/email",
             "POST /settings/account/password",
             "POST /settings/account/delete",
+            "GET /settings/account/2fa/setup",
             "POST /settings/account/2fa/setup",
             "POST /settings/account/2fa/enable",
             "POST /settings/account/2fa/recovery-codes",
