@@ -24,6 +24,7 @@ mod recovery;
 mod routes;
 mod security_keys;
 mod sessions;
+mod signed_in_pages;
 mod signup;
 mod store_writes;
 mod team_pages;

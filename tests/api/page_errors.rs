@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::helpers::{PASSWORD, assert_problem, signed_in_browser, spawn_app, submit};
 
 /// The header of a signed-in page names the person and offers "Sign out".
-fn has_signed_in_header(html: &str, username: &str) -> bool {
+pub fn has_signed_in_header(html: &str, username: &str) -> bool {
     html.contains(&format!("class=\"who\">{username}<")) && html.contains("Sign out")
 }
 
