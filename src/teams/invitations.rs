@@ -143,6 +143,7 @@ pub async fn accept(state: &AppState, me: &Current, presented: &str) -> Result<T
     tell_admins(
         state,
         &team,
+        me.user.id,
         &format!(
             "{} accepted the invitation and joined {}.",
             me.user.username, team.name

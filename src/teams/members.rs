@@ -4,8 +4,9 @@
 use super::{as_admin, membership, parse_role, tell_admins};
 use crate::auth::Current;
 use crate::error::{Error, Result};
+use crate::mail::{self, Plain};
 use crate::state::AppState;
-use crate::store::{Member, Team};
+use crate::store::{Member, Team, Tx};
 
 pub async fn members(
     state: &AppState,
@@ -64,14 +65,43 @@ pub async fn remove(state: &AppState, me: &Current, slug: &str, username: &str) 
         return Err(Error::LastAdmin);
     }
     tx.remove_member(team.id, member.user_id).await?;
+    if !leaving {
+        tell_removed(&mut tx, state, &team, &member, &me.user.username).await?;
+    }
     tx.commit().await?;
     let what = if leaving { "left" } else { "was removed from" };
     tell_admins(
         state,
         &team,
+        me.user.id,
         &format!("{} {what} {}.", member.username, team.name),
     )
     .await?;
+    Ok(())
+}
+
+/// Queues the news for the person an admin removed, in the removal's transaction.
+async fn tell_removed(
+    tx: &mut Tx,
+    state: &AppState,
+    team: &Team,
+    member: &Member,
+    admin: &str,
+) -> Result<()> {
+    let Some(removed) = tx.user_by_id(member.user_id).await? else {
+        return Ok(());
+    };
+    let message = mail::plain(&Plain {
+        to: &removed.email,
+        greeting: mail::greeting(&removed),
+        subject: &format!("You were removed from {}", team.name),
+        paragraphs: vec![format!(
+            "{admin} removed you from the team {} on Latchkey. Its pages and news are no longer yours to see; your account is as it was.",
+            team.name
+        )],
+        action: None,
+    })?;
+    tx.enqueue_mail(&message, state.clock.now()).await?;
     Ok(())
 }
 

@@ -14,6 +14,7 @@ mod https;
 mod layers;
 mod login;
 mod mail;
+mod mail_wording;
 mod mfa;
 mod oauth;
 mod page_errors;
