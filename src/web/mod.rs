@@ -95,6 +95,7 @@ pub fn table(dev_mail: bool) -> Routes<AppState> {
         .post("/oauth/consent/{id}", oauth::decide)
         .get("/device", oauth::device_page)
         .post("/device", oauth::device_decide)
+        .get("/teams", teams::index)
         .get("/teams/new", teams::new_page)
         .post("/teams/new", teams::create)
         .get("/teams/{slug}", teams::overview)

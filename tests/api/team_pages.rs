@@ -191,3 +191,59 @@ async fn roles_change_on_the_members_page_and_the_last_admin_stays() {
         .unwrap();
     assert!(roles.iter().all(|m| m["role"] == "admin"), "{roles:?}");
 }
+
+#[tokio::test]
+async fn the_teams_page_lists_mine_and_those_of_my_domain_to_join() {
+    let app = spawn_app().await;
+    let ada = verified(&app, "ada", "ada@acme.test").await;
+    create_team(&app, &ada, "Acme Eng", "acme-eng").await;
+    create_team(&app, &ada, "Acme Ops", "acme-ops").await;
+    for slug in ["acme-eng", "acme-ops"] {
+        app.api(
+            Method::PATCH,
+            &format!("/api/v1/teams/{slug}"),
+            Some(&ada),
+            Some(&json!({"discovery_enabled": true})),
+        )
+        .await
+        .error_for_status()
+        .unwrap();
+    }
+    verified(&app, "bob", "bob@acme.test").await;
+    let bob = signed_in_browser(&app, "bob").await;
+
+    // Found from any page, long after onboarding: the header's Teams menu leads there.
+    let (_, home) = page(&bob, &app, "/").await;
+    assert!(home.contains("<a href=\"/teams\">"), "{home}");
+    let (status, html) = page(&bob, &app, "/teams").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("You are not in a team yet."), "{html}");
+    assert!(
+        html.contains("Teams at acme.test you can join")
+            && html.contains("Acme Eng")
+            && html.contains("action=\"/teams/acme-ops/join\""),
+        "{html}"
+    );
+    let res = post_form(&bob, &app, "/teams/acme-eng/join", &html, &[]).await;
+    assert_eq!(res.headers()["location"], "/teams/acme-eng");
+
+    let (_, html) = page(&bob, &app, "/teams").await;
+    assert!(
+        html.contains("href=\"/teams/acme-eng\"><strong>Acme Eng</strong></a>")
+            && html.contains("/teams/acme-eng · member"),
+        "{html}"
+    );
+    assert!(!html.contains("/teams/acme-eng/join"), "joined: {html}");
+    assert!(html.contains("/teams/acme-ops/join"), "{html}");
+
+    let admin = signed_in_browser(&app, "ada").await;
+    let (_, html) = page(&admin, &app, "/teams").await;
+    assert!(
+        html.contains("/teams/acme-eng · admin") && html.contains("/teams/acme-ops · admin"),
+        "{html}"
+    );
+    assert!(
+        html.contains("No other team at acme.test can be found yet."),
+        "{html}"
+    );
+}

@@ -51,6 +51,7 @@ const NO_FOREIGN_RESOURCE: &[(&str, &[&str])] = &[
             "POST /settings/sessions/confirm",
             "POST /settings/sessions/revoke-others",
             "GET /welcome/team",
+            "GET /teams",
             "GET /login/2fa",
             "POST /login/2fa",
         ],
