@@ -28,6 +28,34 @@ async fn member_named(state: &AppState, team: &Team, username: &str) -> Result<M
         .ok_or(Error::NotFound("member"))
 }
 
+/// The team and its member `username`, when the caller may remove them (or is leaving):
+/// what `remove` checks before it acts, so that a page asks "are you sure?" only about what
+/// can be done. `LastAdmin` for the team's last admin.
+pub async fn removable(
+    state: &AppState,
+    me: &Current,
+    slug: &str,
+    username: &str,
+) -> Result<(Team, Member)> {
+    let leaving = username.eq_ignore_ascii_case(&me.user.username);
+    // Removing someone else is an admin action, with all `as_admin` asks (2FA included).
+    let team = if leaving {
+        membership(state, me, slug).await?.0
+    } else {
+        as_admin(state, me, slug).await?
+    };
+    let members = state.store.members(team.id).await?;
+    let admins = members.iter().filter(|m| m.role == "admin").count();
+    let member = members
+        .into_iter()
+        .find(|m| m.username.eq_ignore_ascii_case(username))
+        .ok_or(Error::NotFound("member"))?;
+    if member.role == "admin" && admins <= 1 {
+        return Err(Error::LastAdmin);
+    }
+    Ok((team, member))
+}
+
 /// Changes a member's role; the team keeps at least one admin.
 pub async fn set_role(
     state: &AppState,
@@ -52,13 +80,8 @@ pub async fn set_role(
 /// Removes a member (admins), or the caller themself (leaving); the last admin stays.
 pub async fn remove(state: &AppState, me: &Current, slug: &str, username: &str) -> Result<()> {
     let leaving = username.eq_ignore_ascii_case(&me.user.username);
-    // Removing someone else is an admin action, with all `as_admin` asks (2FA included).
-    let team = if leaving {
-        membership(state, me, slug).await?.0
-    } else {
-        as_admin(state, me, slug).await?
-    };
-    let member = member_named(state, &team, username).await?;
+    let (team, member) = removable(state, me, slug, username).await?;
+    // Checked again under the team's lock: two admins may be leaving at once.
     let mut tx = state.store.begin().await?;
     tx.lock_team(team.id).await?;
     if member.role == "admin" && tx.admin_count(team.id).await? <= 1 {

@@ -8,7 +8,7 @@ mod members;
 mod roster;
 
 pub use joining::{Joined, decide_request, discoverable, join, join_requests};
-pub use members::{leave, members, remove, set_role};
+pub use members::{leave, members, removable, remove, set_role};
 pub use roster::{Roster, roster};
 
 use std::collections::HashSet;

@@ -128,6 +128,7 @@ pub fn table(dev_mail: bool) -> Routes<AppState> {
         )
         .get("/invitations/{token}", teams::invitations::invitation_page)
         .post("/invitations/{token}", teams::invitations::accept)
+        .post("/invitations/{token}/decline", teams::invitations::decline)
         .get("/static/app.css", assets::stylesheet)
         .get("/static/app.js", assets::script)
         .get("/static/captcha.js", assets::captcha_script);

@@ -125,26 +125,12 @@ fn invalid_link() -> PageError {
     )
 }
 
-#[derive(Template)]
-#[template(path = "web/confirm.html")]
-struct ConfirmPage {
-    layout: Layout,
-    heading: &'static str,
-    text: &'static str,
-    action: String,
-    button: &'static str,
-}
-
 pub async fn undo_page(page: Page, Path(token): Path<String>) -> PageResult {
-    render(
-        page.jar,
-        &ConfirmPage {
-            layout: page.layout,
-            heading: "Undo the email change",
-            text: "Your account goes back to this address, every session is signed out, and we send you a link to choose a new password.",
-            action: format!("/email-change/undo/{token}"),
-            button: "Undo the change and secure my account",
-        },
+    page.confirm(
+        "Undo the email change",
+        "Your account goes back to this address, every session is signed out, and we send you a link to choose a new password.",
+        format!("/email-change/undo/{token}"),
+        "Undo the change and secure my account",
     )
 }
 

@@ -189,12 +189,33 @@ pub async fn join(
     }
 }
 
+/// Leaves the team once confirmed; first asks, having checked that it can be done (the last
+/// admin cannot leave: the members page says so).
 pub async fn leave(
     State(state): State<AppState>,
     jar: CookieJar,
     Path(slug): Path<String>,
-    SignedInForm { me, .. }: SignedInForm<NoFields>,
+    SignedInForm { me, form }: SignedInForm<members::ConfirmForm>,
 ) -> PageResult {
-    teams::leave(&state, &me, &slug).await.map_err(failure)?;
-    Ok(redirect_with(&state, jar, "/", Flash::LeftTeam))
+    let done = if form.confirmed() {
+        teams::leave(&state, &me, &slug).await
+    } else {
+        match teams::removable(&state, &me, &slug, &me.user.username).await {
+            Ok((team, _)) => {
+                let page = MyPage::build(&state, jar, me).await?;
+                return page.confirm(
+                    format!("Leave {}?", team.name),
+                    "You lose access to the team's pages at once. To come back, you need a new invitation or, if the team can be found by your company domain, to join again.",
+                    format!("/teams/{}/leave", team.slug),
+                    "Leave the team",
+                );
+            }
+            Err(e) => Err(e),
+        }
+    };
+    match done {
+        Ok(()) => Ok(redirect_with(&state, jar, "/", Flash::LeftTeam)),
+        Err(e @ Error::LastAdmin) => members::refused_here(&state, jar, me, &slug, e).await,
+        Err(e) => Err(failure(e)),
+    }
 }

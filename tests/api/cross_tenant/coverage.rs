@@ -73,6 +73,9 @@ const NO_FOREIGN_RESOURCE: &[(&str, &[&str])] = &[
             // The link shows the invitation to whoever holds it, signed out too, so that the
             // invitee can sign up through it; accepting it is an attempt above.
             "GET /invitations/{token}",
+            // Declining needs only the link, as opening it does: the invitee may have no
+            // account.
+            "POST /invitations/{token}/decline",
         ],
     ),
     (
