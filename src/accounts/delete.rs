@@ -88,7 +88,7 @@ pub async fn delete(
         headline: "Your Latchkey account and everything in it were deleted.",
         detail: "This cannot be undone. You can create a new account at any time.",
     };
-    notices::queue(&mut tx, state, &me.user, client, &what).await?;
+    notices::queue_farewell(&mut tx, state, &me.user, client, &what).await?;
     tx.commit().await?;
     state.mail_queued.notify_one();
     tracing::info!(user = %me.user.id, "account deleted");

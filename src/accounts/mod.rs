@@ -10,6 +10,7 @@ pub mod verify;
 
 use crate::domain::{SecretToken, TokenKind};
 use crate::error::{Error, Result};
+use crate::mail::Confirming;
 use crate::state::AppState;
 use crate::store::{Tx, User};
 
@@ -55,10 +56,12 @@ pub(crate) async fn queue_confirmation(
     )
     .await?;
     let link = state.settings.link(&format!("/verify/{}", token.as_str()));
-    let mut message = crate::mail::verify_email(crate::mail::greeting(user), address, &link)?;
-    if purpose == Purpose::Change {
-        "Confirm your new email address".clone_into(&mut message.subject);
-    }
+    let confirming = match purpose {
+        Purpose::Signup => Confirming::NewAccount,
+        Purpose::Change => Confirming::AddressChange,
+    };
+    let message =
+        crate::mail::verify_email(crate::mail::greeting(user), address, &link, confirming)?;
     tx.enqueue_mail(&message, now).await?;
     Ok(())
 }

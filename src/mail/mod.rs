@@ -21,12 +21,21 @@ pub fn greeting(user: &User) -> &str {
     }
 }
 
+/// What a confirmation link is for: the address of a new account, or the new address of an
+/// existing one. The subject and the "not you?" line differ.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Confirming {
+    NewAccount,
+    AddressChange,
+}
+
 #[derive(Template)]
 #[template(path = "mail/verify.txt")]
 struct VerifyText<'a> {
     greeting: &'a str,
     email: &'a str,
     link: &'a str,
+    change: bool,
 }
 
 #[derive(Template)]
@@ -35,6 +44,7 @@ struct VerifyHtml<'a> {
     greeting: &'a str,
     email: &'a str,
     link: &'a str,
+    change: bool,
 }
 
 /// A security notice: something changed how the account signs in. Names the time, device
@@ -48,6 +58,12 @@ pub struct Notice<'a> {
     pub device: &'a str,
     pub ip: &'a str,
     pub when: String,
+    /// What to do if it was not them; `None` when the account is gone and nothing can be.
+    pub recourse: Option<Recourse>,
+}
+
+/// Where a notice sends someone who did not make the change.
+pub struct Recourse {
     pub forgot_link: String,
     pub sessions_link: String,
 }
@@ -118,20 +134,33 @@ pub fn plain(m: &Plain<'_>) -> anyhow::Result<OutboxMessage> {
 }
 
 /// The confirmation message for a new (or newly changed) address.
-pub fn verify_email(greeting: &str, email: &str, link: &str) -> anyhow::Result<OutboxMessage> {
+pub fn verify_email(
+    greeting: &str,
+    email: &str,
+    link: &str,
+    confirming: Confirming,
+) -> anyhow::Result<OutboxMessage> {
+    let change = confirming == Confirming::AddressChange;
+    let subject = if change {
+        "Confirm your new email address"
+    } else {
+        "Confirm your email address"
+    };
     Ok(OutboxMessage {
         recipient: email.to_owned(),
-        subject: "Confirm your email address".to_owned(),
+        subject: subject.to_owned(),
         text_body: VerifyText {
             greeting,
             email,
             link,
+            change,
         }
         .render()?,
         html_body: VerifyHtml {
             greeting,
             email,
             link,
+            change,
         }
         .render()?,
     })

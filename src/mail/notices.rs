@@ -1,6 +1,6 @@
 //! Security notices: a mail to the owner whenever something changes how the account signs in.
 
-use super::{Notice, greeting, notice};
+use super::{Notice, Recourse, greeting, notice};
 use crate::auth::ClientInfo;
 use crate::auth::sessions::describe_device;
 use crate::error::Result;
@@ -20,6 +20,33 @@ pub async fn queue(
     user: &User,
     client: &ClientInfo,
     what: &What<'_>,
+) -> Result<()> {
+    let recourse = Recourse {
+        forgot_link: state.settings.link("/forgot"),
+        sessions_link: state.settings.link("/settings/sessions"),
+    };
+    enqueue(tx, state, user, client, what, Some(recourse)).await
+}
+
+/// The last notice of a deleted account: it sends nobody to reset a password or review the
+/// sessions of an account that is gone.
+pub async fn queue_farewell(
+    tx: &mut Tx,
+    state: &AppState,
+    user: &User,
+    client: &ClientInfo,
+    what: &What<'_>,
+) -> Result<()> {
+    enqueue(tx, state, user, client, what, None).await
+}
+
+async fn enqueue(
+    tx: &mut Tx,
+    state: &AppState,
+    user: &User,
+    client: &ClientInfo,
+    what: &What<'_>,
+    recourse: Option<Recourse>,
 ) -> Result<()> {
     let greeting = greeting(user);
     let device = if client.user_agent.is_empty() {
@@ -45,8 +72,7 @@ pub async fn queue(
                 .replace('T', " ")
                 .trim_end_matches('Z')
         ),
-        forgot_link: state.settings.link("/forgot"),
-        sessions_link: state.settings.link("/settings/sessions"),
+        recourse,
     })?;
     tx.enqueue_mail(&message, state.clock.now()).await?;
     Ok(())

@@ -13,6 +13,8 @@ pub struct Invitation {
     pub email: String,
     pub email_norm: String,
     pub role: String,
+    /// The admin who sent it, while their account exists.
+    pub invited_by: Option<Uuid>,
     pub created_at: i64,
     pub expires_at: i64,
 }
@@ -24,6 +26,7 @@ struct InvitationRow {
     email: String,
     email_sealed: Option<Vec<u8>>,
     role: String,
+    invited_by: Option<Uuid>,
     created_at: i64,
     expires_at: i64,
 }
@@ -42,13 +45,15 @@ impl InvitationRow {
             email_norm: email.to_lowercase(),
             email,
             role: self.role,
+            invited_by: self.invited_by,
             created_at: self.created_at,
             expires_at: self.expires_at,
         })
     }
 }
 
-const INVITATION_COLUMNS: &str = "id, team_id, email, email_sealed, role, created_at, expires_at";
+const INVITATION_COLUMNS: &str =
+    "id, team_id, email, email_sealed, role, invited_by, created_at, expires_at";
 
 impl Store {
     pub async fn pending_invitations(

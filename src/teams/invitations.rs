@@ -36,6 +36,7 @@ pub async fn invite(
         email: email.as_str().to_owned(),
         email_norm: email.normalized(),
         role: role.to_owned(),
+        invited_by: Some(me.user.id),
         created_at: now,
         expires_at: now + TTL_SECS,
     };
@@ -127,6 +128,28 @@ pub async fn lookup(state: &AppState, presented: &str) -> Result<(Invitation, Te
     Ok((invitation, team))
 }
 
+/// The username of who sent the invitation, while their account exists.
+pub async fn inviter(state: &AppState, invitation: &Invitation) -> Result<Option<String>> {
+    let Some(id) = invitation.invited_by else {
+        return Ok(None);
+    };
+    Ok(state.store.user_by_id(id).await?.map(|u| u.username))
+}
+
+/// Declines an invitation: whoever holds the link may, signed in or not, and the link stops
+/// working. The team's admins see it gone from the pending invitations.
+pub async fn decline(state: &AppState, presented: &str) -> Result<Team> {
+    let (invitation, team) = lookup(state, presented).await?;
+    if !state
+        .store
+        .delete_invitation(invitation.team_id, invitation.id)
+        .await?
+    {
+        return Err(Error::InvalidToken);
+    }
+    Ok(team)
+}
+
 /// Accepts an invitation for the signed-in account, which must have confirmed the invited
 /// address.
 pub async fn accept(state: &AppState, me: &Current, presented: &str) -> Result<Team> {
@@ -143,6 +166,7 @@ pub async fn accept(state: &AppState, me: &Current, presented: &str) -> Result<T
     tell_admins(
         state,
         &team,
+        me.user.id,
         &format!(
             "{} accepted the invitation and joined {}.",
             me.user.username, team.name

@@ -48,6 +48,7 @@ pub async fn join(state: &AppState, me: &Current, slug: &str) -> Result<Joined> 
         tell_admins(
             state,
             &team,
+            me.user.id,
             &format!(
                 "{} asked to join {}. Approve or decline on the team's members page.",
                 me.user.username, team.name
@@ -62,6 +63,7 @@ pub async fn join(state: &AppState, me: &Current, slug: &str) -> Result<Joined> 
     tell_admins(
         state,
         &team,
+        me.user.id,
         &format!("{} joined {}.", me.user.username, team.name),
     )
     .await?;

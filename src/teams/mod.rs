@@ -8,7 +8,7 @@ mod members;
 mod roster;
 
 pub use joining::{Joined, decide_request, discoverable, join, join_requests};
-pub use members::{leave, members, remove, set_role};
+pub use members::{leave, members, removable, remove, set_role};
 pub use roster::{Roster, roster};
 
 use std::collections::HashSet;
@@ -225,11 +225,11 @@ pub async fn delete(state: &AppState, me: &Current, slug: &str, confirm_slug: &s
     Ok(())
 }
 
-/// Tells every admin of `team` what happened.
-async fn tell_admins(state: &AppState, team: &Team, what: &str) -> Result<()> {
+/// Tells every admin of `team` what `actor` did; the actor, who knows, is not told.
+async fn tell_admins(state: &AppState, team: &Team, actor: Uuid, what: &str) -> Result<()> {
     let admins = state.store.members_with_role(team.id, "admin").await?;
     let mut tx = state.store.begin().await?;
-    for admin in &admins {
+    for admin in admins.iter().filter(|a| a.id != actor) {
         let message = mail::plain(&Plain {
             to: &admin.email,
             greeting: mail::greeting(admin),

@@ -23,6 +23,12 @@ struct DevMailPage {
     mails: Vec<MailView>,
 }
 
+/// A link as the sentence around it ends it: our links never end in punctuation, so a full
+/// stop or comma after one belongs to the sentence.
+fn link_in(word: &str) -> &str {
+    word.trim_end_matches(['.', ',', ';', ':', '!', '?', ')'])
+}
+
 pub async fn mail(State(state): State<AppState>, page: Page) -> PageResult {
     let mails = state
         .store
@@ -37,7 +43,7 @@ pub async fn mail(State(state): State<AppState>, page: Page) -> PageResult {
                 .text_body
                 .split_whitespace()
                 .filter(|w| w.starts_with(base.as_str()))
-                .map(str::to_owned)
+                .map(|w| link_in(w).to_owned())
                 .collect(),
             subject: m.subject,
             recipient: m.recipient,
@@ -57,4 +63,19 @@ pub async fn mail(State(state): State<AppState>, page: Page) -> PageResult {
             mails,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_link_ending_a_sentence_leaves_the_full_stop_to_it() {
+        let link = "http://127.0.0.1:8080/settings/sessions";
+        assert_eq!(super::link_in(&format!("{link}.")), link);
+        assert_eq!(super::link_in(&format!("{link},")), link);
+        assert_eq!(super::link_in(link), link);
+        assert_eq!(
+            super::link_in("http://x/verify/lkv_a-b_c"),
+            "http://x/verify/lkv_a-b_c"
+        );
+    }
 }

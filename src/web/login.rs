@@ -77,6 +77,7 @@ pub struct LoginForm {
 pub async fn login_submit(
     State(state): State<AppState>,
     Client(client): Client,
+    auth: Option<Auth>,
     jar: CookieJar,
     CheckedForm(form): CheckedForm<LoginForm>,
 ) -> PageResult {
@@ -111,14 +112,15 @@ pub async fn login_submit(
                 _ => StatusCode::UNAUTHORIZED,
             };
             let errors = form_messages(e)?;
-            let page = Page::build(&state, jar, None).await?;
+            // Someone signed in was adding another account: they still are, and still adding.
+            let page = Page::build(&state, jar, auth.map(|Auth(me)| me)).await?;
             let login = LoginPage {
+                adding: page.me.is_some(),
                 layout: page.layout,
                 errors,
                 login: form.login,
                 remember,
                 next: safe_next(form.next.as_deref()).to_owned(),
-                adding: false,
             };
             render_status(status, page.jar, &login)
         }

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::error::Error;
 use crate::http::cookies;
-use crate::http::extract::Client;
+use crate::http::extract::{Auth, Client};
 use crate::mfa::{self, second_step, security_keys};
 use crate::state::{AppState, Settings};
 
@@ -111,6 +111,7 @@ pub struct MethodQuery {
 
 pub async fn second_step_page(
     State(state): State<AppState>,
+    auth: Option<Auth>,
     jar: CookieJar,
     Query(q): Query<MethodQuery>,
 ) -> PageResult {
@@ -120,7 +121,8 @@ pub async fn second_step_page(
     else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let page = Page::build(&state, jar, None).await?;
+    // Someone adding an account to this browser keeps their own header meanwhile.
+    let page = Page::build(&state, jar, auth.map(|Auth(me)| me)).await?;
     let step = second_step_view(&state, page.layout, &token, q.method.as_deref(), vec![]).await;
     render(page.jar, &step)
 }
@@ -136,6 +138,7 @@ pub struct SecondStepForm {
 pub async fn second_step_submit(
     State(state): State<AppState>,
     Client(client): Client,
+    auth: Option<Auth>,
     jar: CookieJar,
     CheckedForm(form): CheckedForm<SecondStepForm>,
 ) -> PageResult {
@@ -187,7 +190,7 @@ pub async fn second_step_submit(
         }
         Err(e) => {
             let errors = form_messages(e)?;
-            let page = Page::build(&state, jar, None).await?;
+            let page = Page::build(&state, jar, auth.map(|Auth(me)| me)).await?;
             let step = second_step_view(&state, page.layout, &token, Some(method), errors).await;
             render_status(StatusCode::UNAUTHORIZED, page.jar, &step)
         }
@@ -294,11 +297,16 @@ pub async fn enable(
     match mfa::enable(&state, &me, &form.code, &client).await {
         Ok(done) => {
             let jar = jar.add(cookies::session(&state.settings, &done.session));
-            let page = Page::build(&state, jar, None).await?;
+            // The codes show in the header of the person, now in their new session.
+            let mut me = me;
+            me.session_id = done.session.session_id;
+            me.user.mfa_enabled = true;
+            let page = MyPage::build(&state, jar, me).await?;
             let intro = "Two-factor authentication is on, and every other session was signed out.";
+            let username = page.me.user.username.clone();
             render(
                 page.jar,
-                &codes_page(page.layout, intro, &me.user.username, done.recovery_codes),
+                &codes_page(page.layout, intro, &username, done.recovery_codes),
             )
         }
         Err(e @ (Error::InvalidCode | Error::Invalid(_))) => {

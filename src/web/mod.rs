@@ -101,6 +101,7 @@ pub fn table(dev_mail: bool) -> Routes<AppState> {
         .post("/oauth/consent/{id}", oauth::decide)
         .get("/device", oauth::device_page)
         .post("/device", oauth::device_decide)
+        .get("/teams", teams::index)
         .get("/teams/new", teams::new_page)
         .post("/teams/new", teams::create)
         .get("/teams/{slug}", teams::overview)
@@ -133,6 +134,7 @@ pub fn table(dev_mail: bool) -> Routes<AppState> {
         )
         .get("/invitations/{token}", teams::invitations::invitation_page)
         .post("/invitations/{token}", teams::invitations::accept)
+        .post("/invitations/{token}/decline", teams::invitations::decline)
         .get("/static/app.css", assets::stylesheet)
         .get("/static/app.js", assets::script)
         .get("/static/captcha.js", assets::captcha_script);

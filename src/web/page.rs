@@ -157,6 +157,35 @@ impl<Me> Page<Me> {
         };
         render_status(status, self.jar, &page)
     }
+
+    /// A confirmation step: says what is about to happen and posts `confirmed=yes` with the
+    /// CSRF token to `action`, where the handler goes ahead. No script needed.
+    pub fn confirm(
+        self,
+        heading: impl Into<String>,
+        text: impl Into<String>,
+        action: impl Into<String>,
+        button: impl Into<String>,
+    ) -> PageResult {
+        let page = ConfirmPage {
+            layout: self.layout,
+            heading: heading.into(),
+            text: text.into(),
+            action: action.into(),
+            button: button.into(),
+        };
+        render(self.jar, &page)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/confirm.html")]
+struct ConfirmPage {
+    layout: Layout,
+    heading: String,
+    text: String,
+    action: String,
+    button: String,
 }
 
 impl<Me> Page<Me> {

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::accounts::{email, password};
 use crate::error::Error;
-use crate::http::extract::{Client, Path};
+use crate::http::extract::{Auth, Client, Path};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -44,19 +44,20 @@ pub struct ForgotForm {
 pub async fn forgot_submit(
     State(state): State<AppState>,
     Client(client): Client,
+    auth: Option<Auth>,
     jar: CookieJar,
     CheckedForm(form): CheckedForm<ForgotForm>,
 ) -> PageResult {
     let requested = password::request_recovery(&state, &form.email, &form.captcha, &client).await;
+    let page = Page::build(&state, jar, auth.map(|Auth(me)| me)).await?;
     match requested {
-        Ok(()) => Page::build(&state, jar, None).await?.message(
+        Ok(()) => page.message(
             StatusCode::ACCEPTED,
             "Check your email",
             "If an account uses that address, a message with its username and a link to choose a new password is on its way. The link works for 30 minutes.",
         ),
         Err(e) => {
             let errors = form_messages(e)?;
-            let page = Page::build(&state, jar, None).await?;
             let forgot = ForgotPage {
                 layout: page.layout,
                 errors,
@@ -103,6 +104,7 @@ pub struct ResetForm {
 pub async fn reset_submit(
     State(state): State<AppState>,
     Client(client): Client,
+    auth: Option<Auth>,
     jar: CookieJar,
     Path(token): Path<String>,
     CheckedForm(form): CheckedForm<ResetForm>,
@@ -112,7 +114,7 @@ pub async fn reset_submit(
         Err(Error::InvalidToken) => dead_reset_link(Page::build(&state, jar, None).await?),
         Err(e) => {
             let errors = form_messages(e)?;
-            let page = Page::build(&state, jar, None).await?;
+            let page = Page::build(&state, jar, auth.map(|Auth(me)| me)).await?;
             let reset = ResetPage {
                 layout: page.layout,
                 errors,
@@ -139,26 +141,12 @@ fn invalid_link() -> PageError {
     )
 }
 
-#[derive(Template)]
-#[template(path = "web/confirm.html")]
-struct ConfirmPage {
-    layout: Layout,
-    heading: &'static str,
-    text: &'static str,
-    action: String,
-    button: &'static str,
-}
-
 pub async fn undo_page(page: Page, Path(token): Path<String>) -> PageResult {
-    render(
-        page.jar,
-        &ConfirmPage {
-            layout: page.layout,
-            heading: "Undo the email change",
-            text: "Your account goes back to this address, every session is signed out, and we send you a link to choose a new password.",
-            action: format!("/email-change/undo/{token}"),
-            button: "Undo the change and secure my account",
-        },
+    page.confirm(
+        "Undo the email change",
+        "Your account goes back to this address, every session is signed out, and we send you a link to choose a new password.",
+        format!("/email-change/undo/{token}"),
+        "Undo the change and secure my account",
     )
 }
 

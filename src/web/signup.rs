@@ -12,7 +12,7 @@ use super::{
     Flash, Layout, MyPage, Page, PageResult, form_messages, redirect_with, render, render_status,
 };
 use crate::accounts::{profile, signup};
-use crate::http::extract::Client;
+use crate::http::extract::{Auth, Client};
 use crate::state::AppState;
 use crate::store::User;
 
@@ -63,6 +63,7 @@ pub struct SignupForm {
 pub async fn signup_submit(
     State(state): State<AppState>,
     Client(client): Client,
+    auth: Option<Auth>,
     jar: CookieJar,
     CheckedForm(form): CheckedForm<SignupForm>,
 ) -> PageResult {
@@ -81,7 +82,7 @@ pub async fn signup_submit(
         }
         Err(e) => {
             let errors = form_messages(e)?;
-            let page = Page::build(&state, jar, None).await?;
+            let page = Page::build(&state, jar, auth.map(|Auth(me)| me)).await?;
             let signup = SignupPage {
                 layout: page.layout,
                 errors,

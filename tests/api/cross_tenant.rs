@@ -81,8 +81,10 @@ const ATTEMPTS: &[&str] = &[
     "404 POST /teams/acme/delete confirm_slug=acme",
     "404 POST /teams/acme/join",
     "404 POST /teams/acme/leave",
+    "404 POST /teams/acme/leave confirmed=yes",
     "404 POST /teams/acme/members/bob/role role=admin",
     "404 POST /teams/acme/members/bob/remove",
+    "404 POST /teams/acme/members/bob/remove confirmed=yes",
     "404 POST /teams/acme/invitations email=eve%40evil.test&role=admin",
     "404 POST /teams/acme/invitations/{inv}/resend",
     "404 POST /teams/acme/invitations/{inv}/revoke",
@@ -92,6 +94,7 @@ const ATTEMPTS: &[&str] = &[
     "404 POST /teams/evil/invitations/{inv}/revoke",
     "404 POST /teams/evil/members/ada/role role=member",
     "404 POST /teams/evil/members/bob/remove",
+    "404 POST /teams/evil/members/bob/remove confirmed=yes",
     "404 POST /teams/evil/requests/dan/approve",
     // Switching this browser to Ada, who never signed in here.
     "404 POST /accounts/switch username=ada",

@@ -36,7 +36,7 @@ const SIGNED_OUT: &str = "
 
 /// Visited by the admin of team `acme`, signed in through the sign-in page.
 const SIGNED_IN: &str = "
-    / /welcome /welcome/team /settings/account /settings/profile /settings/sessions /teams/new
+    / /welcome /welcome/team /settings/account /settings/profile /settings/sessions /teams /teams/new
     /teams/acme /teams/acme/members /teams/acme/settings /teams/no-such-team /u/ada /terms
     /invitations/{invitation} /verify/{verify} /forgot /login /login?add=1 /signup /device
     /device?user_code={user_code} /device?user_code=BCDF-GHJK {consent} /api/v1/me

@@ -391,7 +391,7 @@ async fn a_browser_step_expires_after_five_minutes() {
 }
 
 /// Asks for a device code as the CLI does (RFC 8628): the server's answer.
-async fn start_device_flow(app: &TestApp, device_name: &str) -> Value {
+pub async fn start_device_flow(app: &TestApp, device_name: &str) -> Value {
     plain_client()
         .post(app.at("/oauth/device/code"))
         .form(&[("client_id", "latchkey-cli"), ("device_name", device_name)])

@@ -8,7 +8,7 @@ use crate::helpers::{PASSWORD, assert_problem, create_team, signed_in_browser, s
 use crate::routes;
 
 /// The header of a signed-in page names the person and offers "Sign out".
-fn has_signed_in_header(html: &str, username: &str) -> bool {
+pub fn has_signed_in_header(html: &str, username: &str) -> bool {
     html.contains(&format!("class=\"who\">{username}<")) && html.contains("Sign out")
 }
 

@@ -1,5 +1,6 @@
 //! Invitations: sending, resending and revoking them (`/teams/{slug}/invitations/…`), and the
-//! link an invited person opens (`/invitations/{token}`).
+//! link an invited person opens (`/invitations/{token}`), saying who invited them, to accept
+//! or decline.
 
 use askama::Template;
 use axum::extract::State;
@@ -14,7 +15,7 @@ use crate::error::Error;
 use crate::http::extract::Path;
 use crate::state::AppState;
 use crate::teams::invitations;
-use crate::web::guard::{NoFields, SignedInForm};
+use crate::web::guard::{CheckedForm, NoFields, SignedInForm};
 use crate::web::{
     Flash, Layout, Page, PageError, PageResult, redirect_with, render_status, status_for,
 };
@@ -77,8 +78,18 @@ struct InvitationPage {
     team_name: String,
     role: String,
     email: String,
+    /// Who sent it, while their account exists.
+    inviter: Option<String>,
     token: String,
     signed_in: bool,
+}
+
+fn unusable() -> PageError {
+    PageError::message(
+        StatusCode::BAD_REQUEST,
+        "This invitation cannot be used",
+        "It is invalid, has expired, was revoked, declined or already accepted. Ask the team's admin for a new one.",
+    )
 }
 
 async fn invitation_view(
@@ -88,12 +99,9 @@ async fn invitation_view(
     errors: Vec<String>,
 ) -> PageResult {
     let Ok((invitation, team)) = invitations::lookup(state, &token).await else {
-        return Err(PageError::message(
-            StatusCode::BAD_REQUEST,
-            "This invitation cannot be used",
-            "It is invalid, has expired, was revoked or was already accepted. Ask the team's admin for a new one.",
-        ));
+        return Err(unusable());
     };
+    let inviter = invitations::inviter(state, &invitation).await?;
     let status = status_for(&errors, StatusCode::FORBIDDEN);
     let view = InvitationPage {
         signed_in: page.me.is_some(),
@@ -102,6 +110,7 @@ async fn invitation_view(
         team_name: team.name,
         role: invitation.role,
         email: invitation.email,
+        inviter,
         token,
     };
     render_status(status, page.jar, &view)
@@ -113,6 +122,27 @@ pub async fn invitation_page(
     Path(token): Path<String>,
 ) -> PageResult {
     invitation_view(&state, page, token, vec![]).await
+}
+
+/// Declines the invitation: the link stops working. Whoever holds it may, signed in or not.
+pub async fn decline(
+    State(state): State<AppState>,
+    page: Page,
+    Path(token): Path<String>,
+    CheckedForm(_): CheckedForm<NoFields>,
+) -> PageResult {
+    match invitations::decline(&state, &token).await {
+        Ok(team) => page.message(
+            StatusCode::OK,
+            "Invitation declined",
+            format!(
+                "You will not join {}, and the link no longer works. If you change your mind, ask the team's admin for a new invitation.",
+                team.name
+            ),
+        ),
+        Err(Error::InvalidToken) => Err(unusable()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn accept(

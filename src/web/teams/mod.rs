@@ -1,5 +1,6 @@
-//! Team pages: onboarding's "Create or join a team", creating a team and its overview. The
-//! members, settings and invitation pages are in the modules named after their addresses.
+//! Team pages: `/teams` (mine, and those I could join), onboarding's "Create or join a
+//! team", creating a team and its overview. The members, settings and invitation pages are in
+//! the modules named after their addresses.
 
 pub mod invitations;
 pub mod members;
@@ -17,10 +18,11 @@ use super::{
     Flash, Layout, MyPage, PageError, PageResult, form_messages, redirect_with, render,
     render_status,
 };
+use crate::auth::Current;
 use crate::error::Error;
 use crate::http::extract::Path;
 use crate::state::AppState;
-use crate::store::Team;
+use crate::store::{Team, TeamWithRole};
 use crate::teams;
 
 /// One answer for every team page's failures: a 404 page for teams the person cannot see, the
@@ -51,17 +53,47 @@ struct WelcomeTeamPage {
     discoverable: Vec<Team>,
 }
 
+/// The domain of the person's address: whose teams discovery offers them.
+fn domain_of(me: &Current) -> String {
+    me.user
+        .email
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "web/teams.html")]
+struct TeamsPage {
+    layout: Layout,
+    mine: Vec<TeamWithRole>,
+    /// Discovery goes by confirmed addresses only.
+    verified: bool,
+    domain: String,
+    discoverable: Vec<Team>,
+}
+
+/// `/teams`: the person's teams with their role, and those of their company domain they can
+/// join, with the same join buttons as onboarding.
+pub async fn index(State(state): State<AppState>, page: MyPage) -> PageResult {
+    let discoverable = teams::discoverable(&state, &page.me)
+        .await
+        .map_err(failure)?;
+    let list = TeamsPage {
+        verified: page.me.user.email_verified_at.is_some(),
+        domain: domain_of(&page.me),
+        layout: page.layout,
+        mine: page.teams,
+        discoverable,
+    };
+    render(page.jar, &list)
+}
+
 pub async fn welcome(State(state): State<AppState>, page: MyPage) -> PageResult {
     let discoverable = teams::discoverable(&state, &page.me)
         .await
         .map_err(failure)?;
-    let domain = page
-        .me
-        .user
-        .email
-        .rsplit_once('@')
-        .map(|(_, d)| d.to_ascii_lowercase())
-        .unwrap_or_default();
+    let domain = domain_of(&page.me);
     let welcome = WelcomeTeamPage {
         layout: page.layout,
         errors: vec![],
@@ -157,12 +189,33 @@ pub async fn join(
     }
 }
 
+/// Leaves the team once confirmed; first asks, having checked that it can be done (the last
+/// admin cannot leave: the members page says so).
 pub async fn leave(
     State(state): State<AppState>,
     jar: CookieJar,
     Path(slug): Path<String>,
-    SignedInForm { me, .. }: SignedInForm<NoFields>,
+    SignedInForm { me, form }: SignedInForm<members::ConfirmForm>,
 ) -> PageResult {
-    teams::leave(&state, &me, &slug).await.map_err(failure)?;
-    Ok(redirect_with(&state, jar, "/", Flash::LeftTeam))
+    let done = if form.confirmed() {
+        teams::leave(&state, &me, &slug).await
+    } else {
+        match teams::removable(&state, &me, &slug, &me.user.username).await {
+            Ok((team, _)) => {
+                let page = MyPage::build(&state, jar, me).await?;
+                return page.confirm(
+                    format!("Leave {}?", team.name),
+                    "You lose access to the team's pages at once. To come back, you need a new invitation or, if the team can be found by your company domain, to join again.",
+                    format!("/teams/{}/leave", team.slug),
+                    "Leave the team",
+                );
+            }
+            Err(e) => Err(e),
+        }
+    };
+    match done {
+        Ok(()) => Ok(redirect_with(&state, jar, "/", Flash::LeftTeam)),
+        Err(e @ Error::LastAdmin) => members::refused_here(&state, jar, me, &slug, e).await,
+        Err(e) => Err(failure(e)),
+    }
 }

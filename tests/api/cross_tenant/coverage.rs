@@ -52,6 +52,7 @@ const NO_FOREIGN_RESOURCE: &[(&str, &[&str])] = &[
             "POST /settings/sessions/confirm",
             "POST /settings/sessions/revoke-others",
             "GET /welcome/team",
+            "GET /teams",
             "GET /login/2fa",
             "POST /login/2fa",
         ],
@@ -73,6 +74,9 @@ const NO_FOREIGN_RESOURCE: &[(&str, &[&str])] = &[
             // The link shows the invitation to whoever holds it, signed out too, so that the
             // invitee can sign up through it; accepting it is an attempt above.
             "GET /invitations/{token}",
+            // Declining needs only the link, as opening it does: the invitee may have no
+            // account.
+            "POST /invitations/{token}/decline",
         ],
     ),
     (
