@@ -111,7 +111,9 @@ pub async fn reset_submit(
 ) -> PageResult {
     match password::reset(&state, &token, &form.new_password, &client).await {
         Ok(()) => Ok(redirect_with(&state, jar, "/login", Flash::PasswordReset)),
-        Err(Error::InvalidToken) => dead_reset_link(Page::build(&state, jar, None).await?),
+        Err(Error::InvalidToken) => {
+            dead_reset_link(Page::build(&state, jar, auth.map(|Auth(me)| me)).await?)
+        }
         Err(e) => {
             let errors = form_messages(e)?;
             let page = Page::build(&state, jar, auth.map(|Auth(me)| me)).await?;

@@ -34,7 +34,14 @@ async fn enable_2fa_in(c: &reqwest::Client, app: &TestApp) -> String {
         &[("password", PASSWORD)],
     )
     .await;
-    let html = text(res, 200, "setting 2FA up").await;
+    // The set-up answers with the page that shows the waiting secret (POST-redirect-GET).
+    text(res, 303, "setting 2FA up").await;
+    let setup = c
+        .get(app.at("/settings/account/2fa/setup"))
+        .send()
+        .await
+        .unwrap();
+    let html = text(setup, 200, "the set-up page").await;
     let secret = html
         .split("<code id=\"secret\">")
         .nth(1)
