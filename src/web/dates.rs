@@ -35,17 +35,19 @@ impl When {
 const MINUTE: i64 = 60;
 const HOUR: i64 = 3600;
 const DAY: i64 = 86_400;
+const WEEK: i64 = 7 * DAY;
 
 /// Within a week either way, how far; beyond it, the day.
 fn describe(unix: i64, now: i64) -> String {
     let past = now >= unix;
     let gap = (now - unix).abs();
+    if gap < MINUTE {
+        return if past { "just now" } else { "in a moment" }.to_owned();
+    }
     let (n, unit) = match gap {
-        ..MINUTE if past => return "just now".to_owned(),
-        ..MINUTE => return "in a moment".to_owned(),
-        ..HOUR => (gap / MINUTE, "minute"),
-        ..DAY => (gap / HOUR, "hour"),
-        ..604_800 => (gap / DAY, "day"),
+        MINUTE..HOUR => (gap / MINUTE, "minute"),
+        HOUR..DAY => (gap / HOUR, "hour"),
+        DAY..WEEK => (gap / DAY, "day"),
         _ => return day(unix),
     };
     let plural = if n == 1 { "" } else { "s" };
