@@ -119,7 +119,7 @@ impl From<StoreError> for Error {
             StoreError::Duplicate(Unique::Email) => Self::EmailTaken,
             StoreError::Duplicate(Unique::Username) => Self::UsernameTaken,
             StoreError::Duplicate(Unique::TeamSlug) => Self::SlugTaken,
-            StoreError::ForeignKey(cause) => {
+            StoreError::ForeignKey(cause) | StoreError::LostRace(cause) => {
                 tracing::info!(error = %cause, "lost a race to a concurrent change");
                 Self::ChangedMeanwhile
             }

@@ -166,8 +166,10 @@ pub(crate) async fn check_totp(
 /// so how recent a sign-in must be to explain a code seen twice.
 const CODE_LIFE_SECS: i64 = 120;
 
-/// Whether this device (same address, same browser) started or used a session of the account
-/// within a code's life.
+/// Whether this device (same address, same browser) signed in to the account within a code's
+/// life. Only a sign-in counts, not use of an older session: the address and the browser's
+/// name are shared behind one router and easily copied, so browsing must not silence the
+/// alarm for a replay from the next desk.
 async fn signed_in_here_just_now(
     tx: &mut Tx,
     state: &AppState,
@@ -176,7 +178,7 @@ async fn signed_in_here_just_now(
 ) -> Result<bool> {
     let since = state.clock.now() - CODE_LIFE_SECS;
     let agent: String = client.user_agent.chars().take(512).collect();
-    let sessions = tx.sessions_active_since(user.id, since).await?;
+    let sessions = tx.sessions_started_since(user.id, since).await?;
     Ok(sessions
         .iter()
         .any(|s| s.ip == client.ip && s.user_agent == agent))

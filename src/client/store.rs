@@ -7,7 +7,6 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -109,10 +108,16 @@ fn path() -> PathBuf {
 
 impl Accounts {
     pub fn load() -> anyhow::Result<Self> {
-        let mut accounts: Self = match std::fs::read(path()) {
-            Ok(bytes) => serde_json::from_slice(&bytes).context("reading accounts.json")?,
+        let file = path();
+        let mut accounts: Self = match std::fs::read(&file) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                anyhow::anyhow!(
+                    "{} is not the CLI's list of accounts ({e}); move it aside and run `latchkey login` again.",
+                    file.display()
+                )
+            })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(e) => return Err(e.into()),
+            Err(e) => anyhow::bail!("Could not read {}: {e}.", file.display()),
         };
         for account in accounts.accounts.iter_mut().filter(|a| a.in_keyring) {
             from_keyring(account);
@@ -122,6 +127,12 @@ impl Accounts {
 
     /// Writes the file whole, readable by its owner only.
     pub fn save(&self) -> anyhow::Result<()> {
+        self.write().map_err(|e| {
+            anyhow::anyhow!("Could not save the accounts in {}: {e}.", path().display())
+        })
+    }
+
+    fn write(&self) -> anyhow::Result<()> {
         let dir = config_dir();
         std::fs::create_dir_all(&dir)?;
         let tmp = dir.join("accounts.json.tmp");

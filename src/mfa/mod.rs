@@ -34,17 +34,17 @@ pub async fn setup(state: &AppState, me: &Current, password: &str) -> Result<Set
     describe(&new_pending(state, me).await?)
 }
 
-/// Step one for the pages: after the password, a secret for the app to scan, kept until its
-/// first code turns 2FA on. Starting again (a reload that resends the form, a second click)
-/// keeps the secret an app may have scanned already, so that app's codes still work.
+/// Step one for the pages: after the password, a fresh secret for the app to scan, which the
+/// set-up page (a GET, so a reload shows the same secret) keeps showing until its first code
+/// turns 2FA on. Never a secret left waiting from before: whoever started that set-up (with
+/// the password, from any session or the API) knows it, and 2FA on a secret someone else
+/// knows protects nothing.
 pub async fn start(state: &AppState, me: &Current, password: &str) -> Result<()> {
     if me.user.mfa_enabled {
         return Err(Error::MfaAlreadyEnabled);
     }
     confirm_password(state, &me.user, password).await?;
-    if pending_setup(state, me).await?.is_none() {
-        new_pending(state, me).await?;
-    }
+    new_pending(state, me).await?;
     Ok(())
 }
 

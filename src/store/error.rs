@@ -15,6 +15,9 @@ pub enum StoreError {
     /// another request referred to meanwhile: the losing side of a race, never a 500.
     #[error("a referenced row changed meanwhile: {0}")]
     ForeignKey(sqlx::Error),
+    /// The database broke a deadlock or a serialization conflict by failing this transaction.
+    #[error("lost a race for a row: {0}")]
+    LostRace(sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// Mail was queued on a store opened without `seal_outbox_with`: refused rather than
@@ -69,6 +72,12 @@ impl From<sqlx::Error> for StoreError {
             && (db.is_foreign_key_violation() || db.message() == "FOREIGN KEY constraint failed")
         {
             Self::ForeignKey(e)
+        } else if let sqlx::Error::Database(db) = &e
+            // PostgreSQL's deadlock_detected and serialization_failure: it chose this
+            // transaction to lose a race for rows another holds.
+            && db.code().is_some_and(|c| matches!(&*c, "40P01" | "40001"))
+        {
+            Self::LostRace(e)
         } else {
             Self::Db(e)
         }
@@ -85,9 +94,15 @@ fn unreachable(e: &sqlx::Error) -> bool {
         | sqlx::Error::Protocol(_) => true,
         // PostgreSQL's class 08 (connection exception) and 57P01–57P03 (shutting down or
         // starting up).
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        // SQLite's BUSY and LOCKED (and their extended forms) after the busy timeout: the
+        // file is held by writers longer than a request waits, which passes like an outage.
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            c.starts_with("08")
+                || matches!(
+                    &*c,
+                    "57P01" | "57P02" | "57P03" | "5" | "6" | "261" | "262" | "517"
+                )
+        }),
         _ => false,
     }
 }

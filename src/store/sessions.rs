@@ -115,15 +115,15 @@ const SESSION_COLUMNS: &str = "id, user_id, kind, remember, idle_secs, user_agen
                                created_at, last_seen_at, expires_at";
 
 impl Tx {
-    /// Sessions of the account started or used since `since`, on this transaction.
-    pub async fn sessions_active_since(
+    /// Sessions of the account started since `since`, on this transaction.
+    pub async fn sessions_started_since(
         &mut self,
         user_id: Uuid,
         since: i64,
     ) -> Result<Vec<Session>, StoreError> {
         let sql = format!(
             "SELECT {SESSION_COLUMNS} FROM sessions
-             WHERE user_id = $1 AND (created_at >= $2 OR last_seen_at >= $2)"
+             WHERE user_id = $1 AND created_at >= $2"
         );
         let rows = on_tx!(self, c => sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(user_id)

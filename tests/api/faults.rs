@@ -69,11 +69,14 @@ async fn a_database_outage_is_answered_503_at_once_and_mended_without_a_restart(
         .send()
         .await
         .unwrap();
-    assert_ne!(
+    assert_eq!(
         page.status(),
-        500,
+        503,
         "a page too says the server is unavailable"
     );
+    assert!(page.headers().contains_key("retry-after"));
+    let words = page.text().await.unwrap();
+    assert!(words.contains("cannot reach its database"), "{words}");
 
     relay.mend();
     let deadline = Instant::now() + Duration::from_secs(5);

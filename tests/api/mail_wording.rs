@@ -97,6 +97,16 @@ async fn a_removal_is_mailed_to_the_person_removed_and_the_other_admins() {
             .any(|m| m.text.contains("bob was removed from Acme")),
         "another admin hears of it"
     );
+    // Everything queued has gone out, so a mail to ada would be here by now.
+    let unsent = "SELECT CAST(COUNT(*) AS TEXT) FROM outbox WHERE sent_at IS NULL";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.query_text(unsent).await != "0" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the outbox never emptied"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let to_ada: Vec<String> = app
         .smtp
         .all()
