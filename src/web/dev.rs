@@ -4,13 +4,14 @@
 use askama::Template;
 use axum::extract::State;
 
+use super::dates::When;
 use super::{Layout, Page, PageResult, render};
 use crate::state::AppState;
 
 struct MailView {
     subject: String,
     recipient: String,
-    created_at: String,
+    created: When,
     status: &'static str,
     text_body: String,
     links: Vec<String>,
@@ -36,6 +37,7 @@ pub async fn mail(State(state): State<AppState>, page: Page) -> PageResult {
         .await
         .map_err(crate::error::Error::from)?;
     let base = &state.settings.public_url;
+    let now = state.clock.now();
     let mails = mails
         .into_iter()
         .map(|m| MailView {
@@ -47,7 +49,7 @@ pub async fn mail(State(state): State<AppState>, page: Page) -> PageResult {
                 .collect(),
             subject: m.subject,
             recipient: m.recipient,
-            created_at: crate::clock::rfc3339(m.created_at),
+            created: When::at(m.created_at, now),
             status: if m.sent_at.is_some() {
                 "delivered to the outbox folder"
             } else {

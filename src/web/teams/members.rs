@@ -17,6 +17,7 @@ use crate::http::problem::ApiError;
 use crate::state::AppState;
 use crate::store::{Invitation, Member, Team};
 use crate::teams;
+use crate::web::dates::When;
 use crate::web::guard::{NoFields, SignedInForm};
 use crate::web::{Flash, Layout, MyPage, PageResult, redirect_with, render_status};
 
@@ -37,16 +38,16 @@ struct InvitationRow {
     id: Uuid,
     email: String,
     role: String,
-    expires_at: String,
+    expires: When,
 }
 
-impl From<Invitation> for InvitationRow {
-    fn from(i: Invitation) -> Self {
+impl InvitationRow {
+    fn new(i: Invitation, now: i64) -> Self {
         Self {
             id: i.id,
             email: i.email,
             role: i.role,
-            expires_at: crate::clock::rfc3339(i.expires_at),
+            expires: When::at(i.expires_at, now),
         }
     }
 }
@@ -75,7 +76,11 @@ async fn members_view(
         admin: roster.role == "admin",
         team: roster.team,
         members: roster.members,
-        invitations: roster.invitations.into_iter().map(Into::into).collect(),
+        invitations: roster
+            .invitations
+            .into_iter()
+            .map(|i| InvitationRow::new(i, state.clock.now()))
+            .collect(),
         requests: roster.requests,
         roles: teams::ROLES,
     };
