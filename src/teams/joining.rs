@@ -1,9 +1,8 @@
 //! Joining a team found by company domain: at once when the team is open, or by asking when
 //! an admin must approve.
 
-use super::{as_admin, require_verified, tell_admins, verified_domain};
+use super::{as_admin, require_verified, team_named, tell_admins, verified_domain};
 use crate::auth::Current;
-use crate::domain::TeamSlug;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::{Member, Team};
@@ -25,13 +24,7 @@ pub enum Joined {
 /// the caller cannot discover are `NotFound`, exactly like teams that do not exist.
 pub async fn join(state: &AppState, me: &Current, slug: &str) -> Result<Joined> {
     require_verified(&me.user)?;
-    let slug = TeamSlug::parse(slug).map_err(|_| Error::NotFound("team"))?;
-    let slug = slug.as_str();
-    let team = state
-        .store
-        .team_by_slug(slug)
-        .await?
-        .ok_or(Error::NotFound("team"))?;
+    let team = team_named(state, slug).await?;
     if state.store.role_in(team.id, me.user.id).await?.is_some() {
         return Err(Error::AlreadyMember);
     }

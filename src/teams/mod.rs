@@ -80,15 +80,20 @@ fn parse_role(raw: &str) -> Result<&'static str> {
     })
 }
 
+/// The team at `slug`; `NotFound` for one that does not exist or a slug that could name none.
+/// Callers check who may see it.
+async fn team_named(state: &AppState, slug: &str) -> Result<Team> {
+    let slug = TeamSlug::parse(slug).map_err(|_| Error::NotFound("team"))?;
+    state
+        .store
+        .team_by_slug(slug.as_str())
+        .await?
+        .ok_or(Error::NotFound("team"))
+}
+
 /// The team and the caller's role in it; `NotFound` unless the caller is a member.
 pub async fn membership(state: &AppState, me: &Current, slug: &str) -> Result<(Team, String)> {
-    let slug = TeamSlug::parse(slug).map_err(|_| Error::NotFound("team"))?;
-    let slug = slug.as_str();
-    let team = state
-        .store
-        .team_by_slug(slug)
-        .await?
-        .ok_or(Error::NotFound("team"))?;
+    let team = team_named(state, slug).await?;
     let role = state
         .store
         .role_in(team.id, me.user.id)

@@ -43,22 +43,27 @@ pub async fn with_2fa(app: &TestApp, name: &str) -> (String, String, Vec<String>
     enable_2fa(app, &token).await
 }
 
-/// Turns 2FA on for the account of `token` with an oathtool code; returns (secret, the
-/// session's new token, recovery codes).
-pub async fn enable_2fa(app: &TestApp, token: &str) -> (String, String, Vec<String>) {
-    let token = token.to_owned();
+/// Starts 2FA set-up over the API for the account of `token`; returns the secret to scan.
+pub async fn totp_setup(app: &TestApp, token: &str) -> String {
     let setup: Value = app
         .api(
             Method::POST,
             "/api/v1/me/mfa/totp/setup",
-            Some(&token),
+            Some(token),
             Some(&json!({"password": PASSWORD})),
         )
         .await
         .json()
         .await
         .unwrap();
-    let secret = setup["secret"].as_str().unwrap().to_owned();
+    setup["secret"].as_str().unwrap().to_owned()
+}
+
+/// Turns 2FA on for the account of `token` with an oathtool code; returns (secret, the
+/// session's new token, recovery codes).
+pub async fn enable_2fa(app: &TestApp, token: &str) -> (String, String, Vec<String>) {
+    let token = token.to_owned();
+    let secret = totp_setup(app, &token).await;
     let res = app
         .api(
             Method::POST,

@@ -192,18 +192,7 @@ async fn of_two_concurrent_2fa_enables_one_wins() {
         .as_str()
         .unwrap()
         .to_owned();
-    let setup = app
-        .api(
-            Method::POST,
-            "/api/v1/me/mfa/totp/setup",
-            Some(&token),
-            Some(&json!({"password": PASSWORD})),
-        )
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
-    let secret = setup["secret"].as_str().unwrap().to_owned();
+    let secret = crate::mfa::totp_setup(&app, &token).await;
     let answers = join_all([0, 30].map(|offset| {
         let body = json!({"code": crate::mfa::oathtool(&secret, offset)});
         let (app, token) = (&app, &token);

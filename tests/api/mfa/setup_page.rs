@@ -84,20 +84,7 @@ async fn the_page_never_shows_a_secret_someone_else_set_up() {
         .as_str()
         .unwrap()
         .to_owned();
-    let theirs = app
-        .api(
-            reqwest::Method::POST,
-            "/api/v1/me/mfa/totp/setup",
-            Some(&token),
-            Some(&serde_json::json!({"password": PASSWORD})),
-        )
-        .await
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let theirs = super::totp_setup(&app, &token).await;
     let c = signed_in_browser(&app, "owner").await;
     let (_, shown_to_owner) = start_setup(&c, &app).await;
     assert_ne!(shown_to_owner, theirs);
